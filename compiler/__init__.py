@@ -1,0 +1,1 @@
+"""synthspec: a schema-first compiler for synthetic data specs."""

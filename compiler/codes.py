@@ -1,0 +1,127 @@
+"""The registry of diagnostic codes. One letter per stage, a number; never reused or renumbered.
+
+``Y`` load, ``S`` schema, ``M`` model, ``G`` graph, ``D`` data, ``L`` lint, ``E`` emit, ``R`` run,
+``X`` the tool itself. Every code has a page ``docs/codes/<CODE>.md`` (a test enforces it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .diagnostics import Severity
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+STAGES = {
+    "Y": "load",
+    "S": "schema",
+    "M": "model",
+    "G": "graph",
+    "D": "data",
+    "L": "lint",
+    "E": "emit",
+    "R": "run",
+    "X": "tool",
+}
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+    @property
+    def stage(self) -> str:
+        return STAGES[self.code[0]]
+
+    @property
+    def doc_path(self) -> str:
+        return f"docs/codes/{self.code}.md"
+
+
+_ALL = [
+    # --- load -------------------------------------------------------------------------
+    CodeInfo("Y001", "yaml-syntax", E, "The file is not valid YAML."),
+    CodeInfo("Y002", "duplicate-key", E, "A mapping defines the same key twice."),
+    CodeInfo("Y003", "unreadable-file", E, "The spec file does not exist or cannot be read as UTF-8."),
+    CodeInfo("Y004", "file-too-large", E, "The spec file is larger than the size limit."),
+    CodeInfo("Y005", "alias-expansion", E, "Anchors and aliases expand to more nodes than the limit."),
+    CodeInfo("Y006", "unsupported-tag", E, "A YAML tag that could construct objects, or an unknown tag, was used."),
+    CodeInfo("Y007", "not-a-mapping", E, "The document is empty or its top level is not a mapping."),
+    CodeInfo("Y008", "multiple-documents", E, "The file holds more than one YAML document."),
+    CodeInfo("Y009", "complex-key", E, "A mapping key is not a plain scalar."),
+    # --- schema -----------------------------------------------------------------------
+    CodeInfo("S001", "unknown-key", E, "A key that the spec language does not define."),
+    CodeInfo("S002", "missing-key", E, "A required key is missing."),
+    CodeInfo("S003", "wrong-type", E, "A value has the wrong type."),
+    CodeInfo("S004", "out-of-range", E, "A number is outside its allowed range."),
+    CodeInfo("S005", "invalid-value", E, "A value is not one of the allowed values or does not match the expected form."),
+    CodeInfo("S006", "unsupported-spec-version", E, "`spec_version` names a version this compiler does not know."),
+    # --- model ------------------------------------------------------------------------
+    CodeInfo("M001", "unknown-profile", E, "The profile asked for is not defined in `profiles`."),
+    CodeInfo("M002", "unknown-source", E, "A table's `source` names a source that is not declared."),
+    CodeInfo("M003", "path-escapes-root", E, "A source path resolves outside the project root."),
+    CodeInfo("M004", "duplicate-key-column", E, "A key lists the same column twice."),
+    CodeInfo("M005", "surrogate-key-conflict", E, "The surrogate key name collides with a column of the table."),
+    CodeInfo("M006", "surrogate-key-unused", W, "`surrogate_key` is set on a table whose primary key has one column."),
+    CodeInfo("M007", "top-p-out-of-range", E, "`top_p` is outside [0.9, 1]; the SDK rejects it."),
+    CodeInfo("M008", "temperature-out-of-range", E, "`temperature` is outside [0, 2]; the SDK rejects it."),
+    CodeInfo("M009", "non-positive-budget", E, "`max_training_time` or `max_epochs` is 0 or negative (0 means 10 days / 100 epochs to the engine)."),
+    CodeInfo("M010", "unknown-model", E, "The model size is not small, medium or large."),
+    CodeInfo("M011", "excluded-key-column", E, "A primary or foreign key column is marked `exclude: true`."),
+    CodeInfo("M012", "profile-invalid", E, "Applying a profile overlay produced an invalid spec."),
+    # --- graph ------------------------------------------------------------------------
+    CodeInfo("G001", "fk-unknown-table", E, "A foreign key references a table that is not defined."),
+    CodeInfo("G002", "fk-unknown-column", E, "A foreign key names referenced columns that are not the parent's primary key."),
+    CodeInfo("G003", "fk-arity-mismatch", E, "A foreign key lists a different number of columns than the referenced primary key."),
+    CodeInfo("G004", "multiple-context-fks", E, "A table has more than one context foreign key."),
+    CodeInfo("G005", "context-cycle", E, "Context foreign keys form a cycle."),
+    CodeInfo("G006", "context-self-reference", E, "A context foreign key references its own table."),
+    CodeInfo("G007", "referenced-table-without-pk", E, "A foreign key references a table that has no primary key."),
+    CodeInfo("G008", "pk-is-fk", E, "A column is both the primary key and a foreign key."),
+    CodeInfo("G009", "role-mismatch", E, "The declared `role` disagrees with the role the relational graph gives the table."),
+    CodeInfo("G010", "size-for-non-subject", W, "`generation.size` names a table that is not a subject table; the engine ignores it."),
+    CodeInfo("G011", "datetime-relative-without-context", E, "`datetime_relative` is used on a table without a context foreign key."),
+    CodeInfo("G012", "encoding-on-key", W, "An encoding is set on a key column; keys are not modelled."),
+    CodeInfo("G013", "disconnected-table", I, "A table has no relation to any other table."),
+    CodeInfo("G014", "size-unknown-table", E, "`generation.size` names a table that is not defined."),
+    CodeInfo("G015", "duplicate-foreign-key", E, "Two foreign keys of a table use the same column."),
+    CodeInfo("G016", "datetime-relative-on-context", W, "`datetime_relative` on a table that is itself a context; the engine drops it."),
+    # --- data -------------------------------------------------------------------------
+    CodeInfo("D001", "source-unreadable", E, "A table's source cannot be read."),
+    # --- lint -------------------------------------------------------------------------
+    CodeInfo("L001", "identifying-pii-modelled", W, "A strongly identifying PII column is modelled instead of excluded and faked."),
+    CodeInfo("L002", "value-protection-off", W, "Value protection is off on a table with PII columns."),
+    # --- emit -------------------------------------------------------------------------
+    CodeInfo("E001", "unresolved-auto-encoding", E, "A column is on `auto` and no data is reachable to resolve it."),
+    CodeInfo("E002", "artifact-out-of-date", E, "`--check`: an artifact on disk differs from what compile would write."),
+    CodeInfo("E003", "write-failed", E, "An artifact could not be written."),
+    # --- tool -------------------------------------------------------------------------
+    CodeInfo("X001", "internal-error", E, "synthspec itself failed; this is a bug."),
+    CodeInfo("X002", "usage", E, "The command line is invalid (unknown option, missing file, bad value)."),
+]
+
+CODES: dict[str, CodeInfo] = {c.code: c for c in _ALL}
+assert len(CODES) == len(_ALL), "duplicate code in registry"
+
+
+def info(code: str) -> CodeInfo:
+    return CODES[code]
+
+
+def make(code: str, message: str, *, span=None, help: str | None = None, path=(), related=(),
+         severity: Severity | None = None):
+    """Create a :class:`~compiler.diagnostics.Diagnostic` with the code's default severity."""
+    from .diagnostics import Diagnostic, Span
+
+    return Diagnostic(
+        code=code,
+        severity=severity if severity is not None else CODES[code].severity,
+        message=message,
+        span=span if span is not None else Span(),
+        help=help,
+        path=tuple(path),
+        related=tuple(related),
+    )
