@@ -1,0 +1,1 @@
+"""Schema-inference scoring on /work/shared/corpus and the SDV / MOSTLY AI AUTO baselines."""
