@@ -131,6 +131,9 @@ _SDTYPE_KIND = {
     "categorical": "categorical",
     "boolean": "categorical",
     "numerical": "numeric",
+    # SDV 2.x: ordered discrete values (it picks it for low-cardinality integers), the analogue of MOSTLY AI's
+    # TABULAR_NUMERIC_DISCRETE, which also maps to numeric.
+    "ordinal": "numeric",
     "datetime": "datetime",
     "id": "id",
     # SDV marks strings it cannot type (mostly unique, no known pattern) as "unknown" and anonymises them with
