@@ -116,14 +116,16 @@ def test_null_pk_must_be_predicted_null(truth, perfect):
     assert score(perfect, truth)["pk_accuracy"] == 1.0
 
 
-def test_composite_pk_is_a_set_and_alternate_keys_only_count_in_alt(truth, perfect):
+def test_composite_pk_is_a_set_and_alternate_keys_count_except_in_strict(truth, perfect):
     perfect["tables"]["orders"]["primary_key"] = ["year", "oid"]
-    perfect["tables"]["employee"]["primary_key"] = "login"  # a bare string is one column
+    perfect["tables"]["employee"]["primary_key"] = "login"  # a bare string is one column; login is an alternate key
+    r = score(perfect, truth)
+    assert r["pk_accuracy"] == 1.0
+    assert r["pk_accuracy_strict"] == pytest.approx(4 / 5)
+    perfect["tables"]["orders"]["primary_key"] = ["oid"]  # a subset of the composite key is wrong
     r = score(perfect, truth)
     assert r["pk_accuracy"] == pytest.approx(4 / 5)
-    assert r["pk_accuracy_alt"] == 1.0
-    perfect["tables"]["orders"]["primary_key"] = ["oid"]
-    assert score(perfect, truth)["pk_accuracy_alt"] == pytest.approx(4 / 5)
+    assert r["errors"]["pk"] == ["orders: predicted ['oid'], truth ['oid', 'year']"]
 
 
 def test_composite_fk_matches_as_pairs_regardless_of_order(truth, perfect):
