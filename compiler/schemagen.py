@@ -1,0 +1,182 @@
+"""Generate the JSON Schemas in ``schemas/`` (``python -m compiler.schemagen [--check]``).
+
+- ``spec-v1.json``: the spec language, draft-07, from :mod:`compiler.spec` (editors use it).
+- ``generator-config-strict.json`` / ``synthetic-dataset-config.json``: the installed MOSTLY AI SDK's
+  own models in snake_case (``by_alias=False``), with the SDK's internal ``client`` and
+  ``extra_key_values`` removed and ``additionalProperties: false`` on every object, so a typo or a
+  camelCase key in an emitted artifact is an error (the SDK itself only logs and drops it).
+- ``manifest-v1.json``: the run manifest (hand-written below; strict).
+
+A test regenerates them and fails if the committed files differ.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+BASE = "https://synthspec.dev/schemas"
+DRAFT7 = "http://json-schema.org/draft-07/schema#"
+DRAFT2020 = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _to_draft7(schema: dict) -> dict:
+    """pydantic emits ``$defs``; draft-07 tools expect ``definitions``."""
+    text = json.dumps(schema).replace('"#/$defs/', '"#/definitions/')
+    out = json.loads(text)
+    if "$defs" in out:
+        out["definitions"] = out.pop("$defs")
+    return out
+
+
+def spec_schema() -> dict:
+    from .spec import Spec
+
+    s = _to_draft7(Spec.model_json_schema())
+    s["$schema"] = DRAFT7
+    s["$id"] = f"{BASE}/spec-v1.json"
+    s["description"] = ("synthspec spec, version 1: relational tables, keys, roles and encodings, compiled to "
+                        "MOSTLY AI generator configs. https://synthspec.dev/docs/spec-reference")
+    return s
+
+
+def _strictify(node):
+    if isinstance(node, dict):
+        if node.get("type") == "object" or "properties" in node:
+            props = node.get("properties", {})
+            for internal in ("client", "extra_key_values"):
+                props.pop(internal, None)
+            if "required" in node:
+                node["required"] = [r for r in node["required"] if r in props]
+            node["additionalProperties"] = False
+        for v in node.values():
+            _strictify(v)
+    elif isinstance(node, list):
+        for v in node:
+            _strictify(v)
+    return node
+
+
+def sdk_schema(model_name: str, schema_id: str) -> dict:
+    from mostlyai.sdk import domain
+
+    model = getattr(domain, model_name)
+    s = copy.deepcopy(model.model_json_schema(by_alias=False))
+    _strictify(s)
+    s["properties"]["$schema"] = {"type": "string", "description": "added by synthspec; removed before the SDK sees it"}
+    s["$schema"] = DRAFT2020
+    s["$id"] = f"{BASE}/{schema_id}"
+    s["description"] = (f"Strict snake_case variant of mostlyai.sdk.domain.{model_name} (mostlyai "
+                        f"{_sdk_version()}): unknown keys are errors.")
+    return s
+
+
+def _sdk_version() -> str:
+    import importlib.metadata as md
+
+    return md.version("mostlyai")
+
+
+def _obj(props: dict, required=None, **extra) -> dict:
+    out = {"type": "object", "additionalProperties": False, "properties": props}
+    out["required"] = sorted(required if required is not None else props)
+    out.update(extra)
+    return out
+
+
+_S = {"type": "string"}
+_NS = {"type": ["string", "null"]}
+_COLS = {"type": "array", "items": _S, "minItems": 1}
+
+
+def manifest_schema() -> dict:
+    source = {"anyOf": [{"type": "null"}, _obj({
+        "kind": {"enum": ["files", "sqlite", "duckdb", "spark"]},
+        "format": {"enum": ["auto", "parquet", "csv"]},
+        "path": _NS, "table": _NS, "options": {"type": "object"},
+        "sample": _obj({"rows": {"type": "integer", "minimum": 1}, "seed": {"type": "integer", "minimum": 0}}),
+        "fingerprint": {"type": ["string", "null"]},
+    })]}
+    table = _obj({
+        "name": _S,
+        "roles": {"type": "array", "items": {"enum": ["subject", "linked", "context"]}},
+        "source": source,
+        "primary_key": {"anyOf": [{"type": "null"}, _obj({"columns": _COLS, "model_column": _S})]},
+        "foreign_keys": {"type": "array", "items": _obj({
+            "columns": _COLS, "model_column": _S, "references": _S, "context": {"type": "boolean"}})},
+        "columns": {"type": "array", "items": _obj({"name": _S, "encoding": _S, "pii": _NS})},
+        "excluded_columns": {"type": "array", "items": _S},
+        "source_columns": {"anyOf": [{"type": "null"}, {"type": "array", "items": _obj({"name": _S, "dtype": _S})}]},
+    })
+    transform = _obj({
+        "op": {"const": "surrogate_key"}, "table": _S, "column": _S, "components": _COLS, "references": _S,
+    }, required=["op", "table", "column", "components"])
+    num01 = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+    return {
+        "$schema": DRAFT7,
+        "$id": f"{BASE}/manifest-v1.json",
+        "title": "synthspec run manifest v1",
+        "description": "Written by `synthspec compile`, executed by `synthspec run`. Paths are relative to the "
+                       "manifest's folder.",
+        **_obj({
+            "$schema": _S,
+            "manifest_version": {"const": 1},
+            "name": _S,
+            "spec": _obj({"path": _NS, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                          "spec_version": {"const": 1}, "profile": _NS}),
+            "compiler": _obj({"synthspec": _S, "mostlyai": _S}),
+            "artifacts": _obj({"generator": _S, "generate": _S}),
+            "engine": _obj({"kind": {"enum": ["local"]}, "local_dir": _S}),
+            "tables": {"type": "array", "items": table, "minItems": 1},
+            "transforms": {"type": "array", "items": transform},
+            "generation": _obj({"size": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
+                                "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+                                "top_p": {"type": "number", "minimum": 0.9, "maximum": 1},
+                                "seed": {"type": ["integer", "null"]}}),
+            "output": _obj({"kind": {"enum": ["parquet", "csv", "sqlite", "duckdb", "spark"]}, "path": _S,
+                            "table_name": _S, "mode": {"enum": ["new_version"]}}),
+            "quality": _obj({"min_accuracy": num01, "max_discriminator_auc": num01}),
+            "checks": {"type": "array", "items": {"enum": ["pk_unique", "pk_not_null", "fk_resolves",
+                                                           "subject_sizes", "schema_matches_source"]}},
+        }),
+    }
+
+
+def all_schemas() -> dict[str, dict]:
+    return {
+        "spec-v1.json": spec_schema(),
+        "manifest-v1.json": manifest_schema(),
+        "generator-config-strict.json": sdk_schema("GeneratorConfig", "generator-config-strict.json"),
+        "synthetic-dataset-config.json": sdk_schema("SyntheticDatasetConfig", "synthetic-dataset-config.json"),
+    }
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    check = "--check" in argv
+    stale = []
+    for name, schema in all_schemas().items():
+        path = SCHEMA_DIR / name
+        text = _dumps(schema)
+        if check:
+            if not path.exists() or path.read_text("utf-8") != text:
+                stale.append(name)
+        else:
+            from .emit import write_atomic
+
+            write_atomic(path, text.encode("utf-8"))
+    if stale:
+        print("out of date: " + ", ".join(stale) + " (run `python -m compiler.schemagen`)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
