@@ -680,7 +680,7 @@ def _pagaments(rng, tit: dict, act: dict) -> dict:
     u = rng.random(p)
     factor = np.where(u < 0.80, 1.0, np.where(u < 0.92, rng.uniform(0.3, 1.0, p), rng.uniform(1.2, 2.5, p)))
     factor = np.where(exclusion[pay_act], rng.uniform(0.1, 0.9, p), factor)
-    negative = rng.random(p) < 0.015
+    negative = rng.random(p) < 0.006
     factor[negative] = -rng.uniform(0.1, 1.0, int(negative.sum()))
     importe = np.round(base * factor, 2)
 
