@@ -13,6 +13,12 @@ schema detection (encodings, PK auto-detection) but not training. The resolved c
 - foreign keys: none (MOSTLY AI infers none), so no context either.
 - kinds: each column's resolved ``model_encoding_type`` through :func:`score.encoding_to_kind`. Numeric columns
   stay ``TABULAR_NUMERIC_AUTO`` until training resolves them; all of them map to ``numeric`` anyway.
+
+A second file, ``OUT_DIR/pred_mostly_detector_<dataset>.json``, differs in one point: LOCAL mode silently turns a
+detected ``LANGUAGE_TEXT`` into ``TABULAR_CHARACTER``; this variant re-runs the SDK's detector
+(``mostlyai.sdk._data.auto_detect.auto_detect_encoding_type``, a private function, on the first 10,000 rows as the
+SDK does) on the CHARACTER columns and keeps ``LANGUAGE_TEXT`` where the detector said so: what the platform
+(non-LOCAL) would configure.
 """
 
 from __future__ import annotations
@@ -65,17 +71,28 @@ def generator_config_to_pred(config: Any, table_order: list[str]) -> dict[str, A
     return {"tables": tables, "foreign_keys": fks, "raw_encodings": raw}
 
 
-def detect(dataset_dir: Path, mostly: Any) -> dict[str, Any]:
-    """Create (not train) a generator for one dataset and return the prediction."""
+def detect(dataset_dir: Path, mostly: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Create (not train) a generator for one dataset; return the LOCAL prediction and the detector variant."""
+    from mostlyai.sdk._data.auto_detect import auto_detect_encoding_type
+
     truth = load_truth(dataset_dir)
     data = read_tables(dataset_dir, truth)
     g = mostly.generators.create(
         {"name": f"auto-{dataset_dir.name}", "tables": [{"name": t, "data": df} for t, df in data.items()]}
     )
     try:
-        return generator_config_to_pred(g.config(), list(truth["tables"]))
+        local = generator_config_to_pred(g.config(), list(truth["tables"]))
     finally:
         g.delete()
+    detector = json.loads(json.dumps(local))
+    for table, cols in detector["raw_encodings"].items():
+        for col, enc in cols.items():
+            if enc == "TABULAR_CHARACTER":
+                verdict = str(auto_detect_encoding_type(data[table][col].head(10_000)).value)
+                if verdict == "LANGUAGE_TEXT":
+                    cols[col] = verdict
+                    detector["tables"][table]["columns"][col] = encoding_to_kind(verdict)
+    return local, detector
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,11 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mostly-auto-") as home:
         mostly = MostlyAI(local=True, local_dir=home, quiet=True)
         for ds in sorted(p for p in Path(args.corpus).iterdir() if (p / "truth.json").is_file()):
-            pred = detect(ds, mostly)
+            local, detector = detect(ds, mostly)
             version = getattr(mostlyai, "__version__", None)
-            pred["tool"] = {"name": "mostlyai", "version": version, "call": "generators.create (AUTO, no training)"}
-            (out / f"pred_mostly_{ds.name}.json").write_text(json.dumps(pred, indent=2, sort_keys=True) + "\n")
-            print(f"{ds.name}: {sum(t['primary_key'] is not None for t in pred['tables'].values())} PKs")
+            call = "generators.create (AUTO, no training)"
+            for variant, pred in (("mostly", local), ("mostly_detector", detector)):
+                pred["tool"] = {"name": "mostlyai", "version": version, "call": call, "variant": variant}
+                path = out / f"pred_{variant}_{ds.name}.json"
+                path.write_text(json.dumps(pred, indent=2, sort_keys=True) + "\n")
+            print(f"{ds.name}: {sum(t['primary_key'] is not None for t in local['tables'].values())} PKs")
     return 0
 
 
