@@ -68,7 +68,7 @@ def check(model: Model) -> tuple[nx.MultiDiGraph, list[Diagnostic]]:
             "G005", f"context foreign keys form a cycle: {ring}", span=doc.locate(fk.path + ("context",)),
             path=fk.path, related=[Related(doc.locate(f.path + ("context",)), f"context FK of `{n}`")
                                    for n in names[1:] for f in tables[n].foreign_keys
-                                   if f.context and node(f.references) in cycle],
+                                   if f.context and f.references != n and node(f.references) in cycle],
             help="a context FK makes the child a sequence of its parent; set `context: false` on one FK of the cycle"))
 
     roles = derive_roles(model)
@@ -93,10 +93,12 @@ def check(model: Model) -> tuple[nx.MultiDiGraph, list[Diagnostic]]:
                               span=doc.locate(spath, key=True), path=spath))
         elif "subject" not in roles[tname]:
             ctxfk = tables[tname].context_fk
+            root = _root_of(tables, tname)
             diags.append(make("G010", f"`{tname}` is linked to `{ctxfk.references}`; its size follows its parents and "
                                       f"`generation.size.{tname}` is ignored by the engine",
                               span=doc.locate(spath, key=True), path=spath,
-                              help=f"remove it, or size the subject table `{_root_of(tables, tname)}` instead"))
+                              help=f"remove it, or size the subject table `{root}` instead" if root != tname
+                              else "remove it"))
 
     if len(tables) > 1:
         connected = {n for e in g.edges() for n in e}
@@ -122,14 +124,14 @@ def _cycle_order(ctx: nx.DiGraph, cycle: list[str]) -> list[str]:
 
 
 def _root_of(tables: dict[str, TableIR], name: str) -> str:
-    seen = set()
+    seen = []
     while name not in seen:
-        seen.add(name)
+        seen.append(name)
         fk = tables[name].context_fk
         if fk is None or fk.references not in tables:
             return name
         name = fk.references
-    return name
+    return seen[0]  # a context cycle has no root
 
 
 def _check_table_fks(model: Model, t: TableIR) -> list[Diagnostic]:

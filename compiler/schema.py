@@ -192,6 +192,10 @@ def _convert(doc: Document, data: Any, err: dict, *, base: tuple = ()) -> Diagno
         if field == "encoding" or "columns" in path[-3:-1]:
             help_ = (f"did you mean `{guess}`? " if guess else "") + "see `synthspec explain S005` for the encodings"
         return make("S005", f"{where}: {inp!r} is not allowed", span=span, path=full_path, help=help_)
+    if etype == "string_pattern_mismatch" and field == "name" and len(path) == 1:
+        return make("S005", f"name {inp!r} is not a valid dataset name", span=span, path=full_path,
+                    help="start with a letter or `_`; then letters, digits, `_`, `.` or `-` (at most 64); "
+                         "it names the build folder")
     if etype in ("too_short", "string_too_short", "too_long", "string_too_long"):
         return make("S004", f"{where}: {msg}", span=span, path=full_path)
     return make("S005", f"{where}: {msg}", span=span, path=full_path)
