@@ -139,6 +139,21 @@ class Document:
         return Span.from_marks(self.path, target.start_mark, target.end_mark)
 
 
+_RESOLVER = None
+
+
+def _yaml11_tag(value: str) -> str:
+    """The tag PyYAML's YAML 1.1 resolver gives a plain scalar (to tell explicit `!!str` apart)."""
+    global _RESOLVER
+    if _RESOLVER is None:
+        import yaml
+
+        _RESOLVER = yaml.resolver.Resolver()
+    import yaml
+
+    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+
+
 def _loader():
     import yaml
 
@@ -264,9 +279,10 @@ class _Builder:
             self._bad_tag(node)
             return value
         if not node.style:  # plain (None in PyYAML, '' in its C composer)
-            if tag == STR:
-                return value
-            return resolve_plain(value)
+            res = resolve_plain(value)
+            if tag == STR and not isinstance(res, str) and _yaml11_tag(value) != STR:
+                return value  # an explicit `!!str 12`
+            return res
         # quoted or block scalar: a string unless explicitly tagged
         if tag in (STR, TS, VALUE):
             return value

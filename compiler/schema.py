@@ -134,7 +134,7 @@ def model_at(path: tuple) -> type[BaseModel] | None:
 
 
 def did_you_mean(word: str, options) -> str | None:
-    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5 if len(word) <= 4 else 0.6)
     if not match:
         lowered = {o.lower(): o for o in options}
         if word.lower() in lowered:
