@@ -368,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_TOOL
     try:
+        if os.environ.get("SYNTHSPEC_TEST_FAULT") == args.cmd:  # lets tests prove no traceback escapes
+            raise RuntimeError("injected fault")
         if args.cmd == "validate":
             args.output, args.check = None, False
             return cmd_compile(args, write=False)
