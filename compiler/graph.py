@@ -208,7 +208,7 @@ def _check_columns(model: Model, t: TableIR) -> list[Diagnostic]:
     keys = t.key_columns
     has_ctx = t.context_fk is not None
     is_context = any(fk.context and fk.references == t.name
-                     for other in model.tables.values() for fk in other.foreign_keys)
+                     for other in model.tables.values() if other.name != t.name for fk in other.foreign_keys)
     for c in t.columns:
         if c.name in keys and c.encoding != "AUTO":
             diags.append(make("G012", f"`{t.name}.{c.name}` is a key column; its encoding `{c.authored}` is ignored",

@@ -158,6 +158,85 @@ def all_schemas() -> dict[str, dict]:
     }
 
 
+REFERENCE = SCHEMA_DIR.parent / "docs" / "spec-reference.md"
+BEGIN, END = "<!-- BEGIN GENERATED: python -m compiler.schemagen -->", "<!-- END GENERATED -->"
+_ORDER = ["Spec", "Source", "CsvOptions", "Sample", "Training", "Table", "ForeignKey", "Column", "Generation",
+          "Output", "Quality", "Engine", "Profile", "TableOverlay", "SourceOverlay"]
+
+
+def _type_of(node: dict, defs: dict) -> str:
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[1]
+        return f"[{name}](#{name.lower()})"
+    if "anyOf" in node or "oneOf" in node:
+        parts = [_type_of(n, defs) for n in node.get("anyOf", node.get("oneOf"))]
+        return " \\| ".join(p for p in parts if p != "null") + (" \\| null" if "null" in parts else "")
+    if "enum" in node:
+        vals = node["enum"]
+        if len(vals) > 12:
+            return "encoding name (see [Encodings](#encodings))"
+        return " \\| ".join(f"`{v}`" for v in vals)
+    if "const" in node:
+        return f"`{node['const']}`"
+    t = node.get("type")
+    if t == "array":
+        return f"list of {_type_of(node.get('items', {}), defs)}"
+    if t == "object" and "additionalProperties" in node and isinstance(node["additionalProperties"], dict):
+        return f"map of name → {_type_of(node['additionalProperties'], defs)}"
+    return {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean",
+            "null": "null", "object": "mapping"}.get(t, "any")
+
+
+def _constraint(node: dict) -> str:
+    out = []
+    for n in [node, *node.get("anyOf", [])]:
+        for k, sym in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤"), ("exclusiveMaximum", "<")):
+            if k in n:
+                out.append(f"{sym} {n[k]}")
+        if "pattern" in n:
+            out.append(f"pattern `{n['pattern']}`")
+        if "minItems" in n:
+            out.append(f"≥ {n['minItems']} items")
+    return ", ".join(dict.fromkeys(out))
+
+
+def reference_tables() -> str:
+    schema = spec_schema()
+    defs = schema["definitions"]
+    objs = {"Spec": schema, **defs}
+    lines = []
+    for name in _ORDER + sorted(set(objs) - set(_ORDER)):
+        obj = objs.get(name)
+        if not obj or "properties" not in obj:
+            continue
+        lines += [f"### {name}", ""]
+        if obj.get("description") and name != "Spec":
+            lines += [obj["description"], ""]
+        lines += ["| key | type | required | default | constraint | description |", "|---|---|---|---|---|---|"]
+        req = set(obj.get("required", []))
+        for key, node in obj["properties"].items():
+            default = node.get("default")
+            d = "" if key in req or "default" not in node else f"`{json.dumps(default)}`"
+            desc = node.get("description", "").replace("|", "\\|")
+            lines.append(f"| `{key}` | {_type_of(node, defs)} | {'yes' if key in req else ''} | {d} | "
+                         f"{_constraint(node)} | {desc} |")
+        lines.append("")
+    from .spec import FRIENDLY_ENCODINGS, SDK_ENCODINGS
+
+    lines += ["### Encodings", "", "| friendly name | SDK ModelEncodingType |", "|---|---|",
+              "| `auto` | resolved from data at compile time (never emitted) |"]
+    lines += [f"| `{k}` | `{v}` |" for k, v in FRIENDLY_ENCODINGS.items()]
+    others = [e for e in SDK_ENCODINGS if e not in FRIENDLY_ENCODINGS.values()]
+    lines += [f"| — | `{e}` (SDK name only) |" for e in others]
+    return "\n".join(lines) + "\n"
+
+
+def render_reference(current: str) -> str:
+    head, _, rest = current.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return f"{head}{BEGIN}\n\n{reference_tables()}\n{END}{tail}"
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     check = "--check" in argv
@@ -172,6 +251,15 @@ def main(argv=None) -> int:
             from .emit import write_atomic
 
             write_atomic(path, text.encode("utf-8"))
+    if REFERENCE.exists():
+        cur = REFERENCE.read_text("utf-8")
+        new = render_reference(cur)
+        if check and cur != new:
+            stale.append("docs/spec-reference.md")
+        elif not check and cur != new:
+            from .emit import write_atomic
+
+            write_atomic(REFERENCE, new.encode("utf-8"))
     if stale:
         print("out of date: " + ", ".join(stale) + " (run `python -m compiler.schemagen`)", file=sys.stderr)
         return 1
