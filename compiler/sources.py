@@ -471,10 +471,11 @@ class SQLiteSource(Source):
         return int(self.con.execute(f"SELECT COUNT(*) FROM {_qi(table)}").fetchone()[0])
 
     def _frame(self, cur, table):
+        return self._records([d[0] for d in cur.description], cur.fetchall(), table)
+
+    def _records(self, names, data, table):
         import pandas as pd
 
-        names = [d[0] for d in cur.description]
-        data = cur.fetchall()
         df = pd.DataFrame.from_records(data, columns=names)
         dtypes = dict(self.schema(table))
         for c in df.columns:
@@ -553,22 +554,12 @@ class SQLiteSource(Source):
                 cur_cols = cur.description
                 for r in cur.fetchall():
                     got[r[0]] = r[1:]
-        # Keep the first `rows` found in draw order would depend on batching; keep the lowest seeded keys.
+        # More rows than asked can be found in the last batch: drop the surplus with a seeded choice.
         ids = sorted(got)
         if len(ids) > rows:
             ids = sorted(np.random.default_rng(seed + 1).choice(ids, size=rows, replace=False).tolist())
-        import pandas as pd
-
         names = [d[0] for d in (cur_cols or [])][1:] or [n for n, _ in self._cols(table)]
-        df = pd.DataFrame.from_records([got[i] for i in ids], columns=names)
-
-        class _Cur:
-            description = [(c,) for c in names]
-
-            def fetchall(self_inner):
-                return [tuple(r) for r in df.itertuples(index=False, name=None)]
-
-        return self._frame(_Cur(), table)
+        return self._records(names, [got[i] for i in ids], table)
 
 
 def _py(v):
