@@ -218,6 +218,10 @@ def compile_spec(path_or_spec, profile: str | None = None, *, out_dir: str | Pat
     diags += lint_stage.lint(model)
 
     result.out_dir = Path(out_dir) if out_dir else Path("build") / model.spec.name
+    if bindings:
+        from .data import drift
+
+        diags += drift(model, bindings, result.out_dir)
     if emit:
         from .emit import emit as emit_stage
 

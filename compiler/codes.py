@@ -91,6 +91,16 @@ _ALL = [
     CodeInfo("G016", "datetime-relative-on-context", W, "`datetime_relative` on a table that is itself a context; the engine drops it."),
     # --- data -------------------------------------------------------------------------
     CodeInfo("D001", "source-unreadable", E, "A table's source cannot be read."),
+    CodeInfo("D002", "source-missing", I, "A table's source does not exist; the spec is compiled without its data."),
+    CodeInfo("D003", "encoding-incompatible", E, "A declared encoding does not fit the column's values (the engine would output NULLs or garbage)."),
+    CodeInfo("D004", "auto-resolved", I, "An `auto` encoding was resolved from the data."),
+    CodeInfo("D005", "pk-duplicates", E, "Primary-key values repeat in the data; the engine silently drops the duplicate rows."),
+    CodeInfo("D006", "pk-nulls", E, "The primary key is NULL in some rows."),
+    CodeInfo("D007", "fk-orphans", W, "Foreign-key values reference no parent row; the engine drops (context) or unlinks (non-context) them."),
+    CodeInfo("D008", "context-fk-nulls", W, "A context foreign key is NULL in some rows; the engine silently drops them."),
+    CodeInfo("D009", "column-not-in-data", E, "A column named in the spec is not in the data."),
+    CodeInfo("D030", "columns-not-in-spec", I, "Columns in the data but not in the spec are excluded."),
+    CodeInfo("D031", "source-drift", W, "The source's columns or dtypes changed since the last compile."),
     # --- lint -------------------------------------------------------------------------
     CodeInfo("L001", "identifying-pii-modelled", W, "A strongly identifying PII column is modelled instead of excluded and faked."),
     CodeInfo("L002", "value-protection-off", W, "Value protection is off on a table with PII columns."),

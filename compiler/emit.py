@@ -120,19 +120,19 @@ def manifest(model: Model, out_dir: Path, *, bindings: dict | None = None) -> di
     for name in model.order or list(model.tables):
         t = model.tables[name]
         src = None
-        if t.source is not None:
+        b = bindings.get(name) or {}
+        if t.source is not None or b:
             s = t.source
-            path = s.path
-            if s.kind == "files" and path is not None and s.location:
+            path = s.path if s else None
+            if s is not None and s.kind == "files" and path is not None and s.location:
                 path = path / s.location
-            src = {"kind": s.kind, "format": s.format, "path": _rel(path, out_dir) if path else None,
-                   "table": s.location, "options": s.options,
-                   "sample": {"rows": s.sample_rows, "seed": s.sample_seed}}
-            b = bindings.get(name) or {}
-            src["fingerprint"] = b.get("fingerprint")
             if b.get("path"):
-                src["path"] = _rel(Path(b["path"]), out_dir)
-                src["format"] = b.get("format", src["format"])
+                path = Path(b["path"])
+            src = {"kind": s.kind if s else "files", "format": b.get("format", s.format if s else "auto"),
+                   "path": _rel(path, out_dir) if path else None, "table": s.location if s else None,
+                   "options": s.options if s else {},
+                   "sample": {"rows": s.sample_rows if s else 10_000, "seed": s.sample_seed if s else 0},
+                   "fingerprint": b.get("fingerprint")}
         tables.append({
             "name": name,
             "roles": list(model.roles.get(name, ())),
