@@ -20,7 +20,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-MAX_DISTINCT_CHECKED = 2000
+MAX_DISTINCT_CHECKED = 500
 """Distinct values checked for formats per column (a seeded subset beyond this)."""
 
 # --- value detectors ------------------------------------------------------------------------------------------
@@ -431,17 +431,21 @@ def profile_column(name: str, series) -> ColumnProfile:
             if integral:
                 span = uniq[-1] - uniq[0] + 1
                 kw["sequential"] = bool(len(uniq) == non_null and span <= 2 * len(uniq) + 10)
-                sub = uniq if len(uniq) <= MAX_DISTINCT_CHECKED else _subset(vc).index.to_numpy(dtype="float64")
-                ints = [str(int(x)) for x in sub if 0 <= x < 1e12]
+                sub = _subset(vc)
+                xs = sub.index.to_numpy(dtype="float64", na_value=np.nan)
+                cs = sub.to_numpy()
+                keep = (xs >= 0) & (xs < 1e12)
+                ints = [str(int(x)) for x in xs[keep]] if 6 <= (kw["max_digits"] or 0) <= 10 else []
                 if ints:
-                    cnt_map = vc
-                    counts = [int(cnt_map.get(int(x), cnt_map.get(float(x), 1))) for x in sub if 0 <= x < 1e12]
+                    counts = [int(c) for c in cs[keep]]
                     formats, _, _, _ = _weighted_formats(ints, counts)
                     formats = {k: v for k, v in formats.items()
                                if k in ("date_yyyymmdd", "date_yyyymm", "birth_number")}
-                    if len(vc) == 2 and _bool_pair_share(vc):
-                        formats["boolean"] = 1.0
-                    kw["formats"] = formats
+                else:
+                    formats = {}
+                if len(vc) == 2 and _bool_pair_share(vc):
+                    formats["boolean"] = 1.0
+                kw["formats"] = formats
     elif phys == "bool":
         kw["formats"] = {"boolean": 1.0} if distinct else {}
     elif phys in ("datetime", "date") and distinct:

@@ -99,19 +99,27 @@ def measure(path: Path, rows: int, seed: int) -> dict:
     plan = src.parquet_plan(table, rows, seed)
     pf = pq.ParquetFile(path)
     pf.read_row_groups(plan)  # warm the page cache so neither side pays the cold read
-    t0 = time.perf_counter()
-    tbl = pf.read_row_groups(plan)
-    tbl = tbl.take(pa.array(_seeded_take(tbl.num_rows, rows, seed)))
-    t_read = time.perf_counter() - t0
-    del tbl
-    t0 = time.perf_counter()
-    df = src.sample(table, rows, seed)
-    t_sample = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    df = src.sample(table, rows, seed)
-    prof = profile_table(df)
-    schema = infer_schema({table: df}, row_counts={table: src.row_count(table)}, table_profiles={table: prof})
-    t_total = time.perf_counter() - t0
+
+    def read():
+        tbl = pq.ParquetFile(path).read_row_groups(plan)
+        return tbl.take(pa.array(_seeded_take(tbl.num_rows, rows, seed)))
+
+    def sample():
+        return src.sample(table, rows, seed)
+
+    def total():
+        df = src.sample(table, rows, seed)
+        prof = profile_table(df)
+        return infer_schema({table: df}, row_counts={table: src.row_count(table)}, table_profiles={table: prof})
+
+    times = {"read": [], "sample": [], "total": []}
+    for _ in range(3):  # interleaved, median of three inside each process
+        for name, fn in (("read", read), ("sample", sample), ("total", total)):
+            t0 = time.perf_counter()
+            res = fn()
+            times[name].append(time.perf_counter() - t0)
+    schema = res
+    t_read, t_sample, t_total = (statistics.median(times[k]) for k in ("read", "sample", "total"))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
     t = schema.tables[table]
     return {"read": t_read, "sample": t_sample, "total": t_total, "rss_mib": rss, "row_groups": len(plan),
