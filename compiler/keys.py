@@ -22,13 +22,15 @@ the *format*:
   upper+digits / letters / alphanumerics that contains every character seen there (a position
   with a single punctuation character, such as UUID dashes, stays literal). Fresh values are drawn
   with a seeded generator; lengths follow the source length distribution.
-* **composite keys** get their component columns back. A component whose values are each shared
-  by many rows (average multiplicity ≥ :data:`SHARED_MIN_ROWS`, e.g. a procedure code) keeps a
-  realistic cardinality: its values are sampled from the source values held by at least
-  :data:`SHARED_MIN_ROWS` rows, with their source frequencies (the same rare-value threshold the
-  engine's value protection uses; such values do not identify anyone). The other components get
-  globally unique fresh values as above, which makes every tuple unique. If every component is
-  shared, the one with the most distinct values is made fresh.
+* **composite keys** get their component columns back. One component carries uniqueness: the one
+  with the most distinct values (preferring components that are not shared; ties go to the later
+  column, typically a running number); it gets globally unique fresh values as above, which makes
+  every tuple unique. A component whose values are shared by many rows (average multiplicity ≥
+  :data:`SHARED_MIN_ROWS`, e.g. a procedure code) keeps its values and their frequencies: they are
+  sampled from the source values held by at least :data:`SHARED_MIN_ROWS` rows (the rare-value
+  threshold of the engine's value protection; such values identify no one). Any other component
+  gets fresh values of its format with the source's cardinality (distinct values scaled to the
+  synthetic row count), sampled per row.
 
 Foreign keys map through the parent's key map (context and non-context alike); NULL stays NULL.
 A synthetic FK value that is not a generated parent key is counted and reported, never invented.
@@ -350,36 +352,39 @@ def composite_fresh_keys(source, n: int, *, seed: int = 0, salt: str = "",
     notes = notes if notes is not None else []
     cols = list(source.columns)
     rows = len(source)
-    shared: dict[str, bool] = {}
-    for c in cols:
-        distinct = source[c].nunique(dropna=True)
-        shared[c] = rows > 0 and distinct > 0 and rows / distinct >= SHARED_MIN_ROWS
-    if all(shared.values()):
-        most = max(cols, key=lambda c: (source[c].nunique(dropna=True), -cols.index(c)))
-        shared[most] = False
+    distinct = {c: int(source[c].nunique(dropna=True)) for c in cols}
+    shared = {c: rows > 0 and distinct[c] > 0 and rows / distinct[c] >= SHARED_MIN_ROWS for c in cols}
+    # one component carries uniqueness: the one with the most distinct values (ties: the later,
+    # typically the running number); it gets globally unique fresh values
+    unique_col = max(reversed(cols), key=lambda c: (not shared[c], distinct[c]))
     out = {}
     for c in cols:
         col = source[c]
-        if shared[c]:
-            counts = col.value_counts(dropna=True, sort=False)
-            pool = counts[counts >= SHARED_MIN_ROWS]
-            rng = _rng(seed, "shared", salt, c)
-            if len(pool):
-                keys = list(pool.index)
-                order = sorted(range(len(keys)), key=lambda i: str(keys[i]))  # deterministic order
-                keys = [keys[i] for i in order]
-                w = np.asarray([pool.iloc[i] for i in order], dtype=float)
-                picks = rng.choice(len(keys), size=n, p=w / w.sum())
-                out[c] = [keys[i] for i in picks]
-            else:
-                m = max(1, round(counts.size * n / max(rows, 1)))
-                fmt = infer_format(col)
-                vals = fresh_keys(fmt, m, used=_used(col, fmt), seed=seed, salt=f"{salt}.{c}", notes=notes)
-                out[c] = [vals[i] for i in rng.integers(0, m, size=n)]
-        else:
-            fmt = infer_format(col)
-            out[c] = fresh_keys(fmt, n, used=_used(col, fmt), seed=seed, salt=f"{salt}.{c}", notes=notes)
+        rng = _rng(seed, "component", salt, c)
+        counts = col.value_counts(dropna=True, sort=False)
+        pool = counts[counts >= SHARED_MIN_ROWS]
+        if c != unique_col and shared[c] and len(pool):
+            # reuse the non-rare values with their source frequencies
+            keys = sorted(pool.index, key=str)
+            w = np.asarray([pool[k] for k in keys], dtype=float)
+            out[c] = [keys[i] for i in rng.choice(len(keys), size=n, p=w / w.sum())]
+            continue
+        fmt = infer_format(col)
+        used = _used(col, fmt)
+        m = n if c == unique_col else max(1, min(round(distinct[c] * n / max(rows, 1)), _room(fmt, used)))
+        if m >= n:
+            out[c] = fresh_keys(fmt, n, used=used, seed=seed, salt=f"{salt}.{c}", notes=notes)
+        else:  # fresh values with the source's cardinality per row
+            vals = fresh_keys(fmt, m, used=used, seed=seed, salt=f"{salt}.{c}", notes=notes)
+            out[c] = [vals[i] for i in rng.integers(0, m, size=n)]
     return pd.DataFrame(out, columns=cols)
+
+
+def _room(fmt: KeyFormat, used: set) -> int:
+    """How many fresh values fit the format without changing it (large for open formats)."""
+    if isinstance(fmt, PatternFormat) and fmt.width:
+        return max(1, 10**fmt.width - len(used))
+    return 2**62
 
 
 def _used(col, fmt: KeyFormat) -> set:
@@ -556,6 +561,14 @@ def _to_bool(s):
     return pd.Series([conv(v) for v in s.astype(object)], index=s.index, dtype="boolean")
 
 
+def _to_datetime(s):
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    return pd.to_datetime(s, errors="coerce", format="mixed")
+
+
 def restore_column(series, source):
     """Cast one synthetic column to the dtype of the source column ``source`` (a Series).
 
@@ -581,12 +594,12 @@ def restore_column(series, source):
         if lt == "float":
             return pd.to_numeric(s, errors="coerce").astype(target)
         if lt in ("datetime", "datetime_tz"):
-            d = pd.to_datetime(s, errors="coerce")
+            d = _to_datetime(s)
             if lt == "datetime_tz" and d.dt.tz is None:
                 d = d.dt.tz_localize(target.tz)
             return d.astype(target)
         if lt == "date":
-            d = pd.to_datetime(s, errors="coerce")
+            d = _to_datetime(s)
             return pd.Series([v.date() if not pd.isna(v) else None for v in d], index=s.index, dtype=object)
         if lt == "category":
             cats = list(target.categories)
