@@ -103,13 +103,22 @@ def _location(span: Span, base_dir: str | None) -> str:
     return f"{path}:{span.line}:{span.column}"
 
 
-def _source_line(span: Span, sources: Mapping[str, str] | None) -> str | None:
-    if not span.located or not sources or span.file not in sources:
-        return None
-    lines = split_lines(sources[span.file])
-    if span.line > len(lines):
-        return None
-    return lines[span.line - 1]
+class _Sources:
+    """Source lines per file, split once per render (a spec can have thousands of findings)."""
+
+    def __init__(self, sources: Mapping[str, str] | None):
+        self.sources = sources or {}
+        self.lines: dict[str, list[str]] = {}
+
+    def line(self, span: Span) -> str | None:
+        if not span.located or span.file not in self.sources:
+            return None
+        if span.file not in self.lines:
+            self.lines[span.file] = split_lines(self.sources[span.file])
+        lines = self.lines[span.file]
+        if span.line > len(lines):
+            return None
+        return lines[span.line - 1]
 
 
 def _excerpt(span: Span, line: str, gutter: int, sev, paint: _Paint) -> list[str]:
@@ -124,9 +133,9 @@ def _excerpt(span: Span, line: str, gutter: int, sev, paint: _Paint) -> list[str
     ]
 
 
-def _render_one(d: Diagnostic, sources, base_dir, paint: _Paint) -> list[str]:
-    primary = _source_line(d.span, sources)
-    related = [(r, _source_line(r.span, sources)) for r in d.related]
+def _render_one(d: Diagnostic, sources: _Sources, base_dir, paint: _Paint) -> list[str]:
+    primary = sources.line(d.span)
+    related = [(r, sources.line(r.span)) for r in d.related]
     numbers = [d.span.line if primary is not None else 0] + [r.span.line for r, src in related if src is not None]
     gutter = max(len(str(n)) for n in numbers) if any(numbers) else 1
 
@@ -167,6 +176,7 @@ def render(diags: Sequence[Diagnostic], *, sources: Mapping[str, str] | None = N
     """
     paint = _Paint(color)
     ordered = canonical(diags)
-    blocks = ["\n".join(_render_one(d, sources, base_dir, paint)) for d in ordered]
+    lines = _Sources(sources)
+    blocks = ["\n".join(_render_one(d, lines, base_dir, paint)) for d in ordered]
     blocks.append(paint("bold", summary_line(ordered)))
     return "\n\n".join(blocks) + "\n"

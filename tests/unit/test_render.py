@@ -175,7 +175,7 @@ def test_text_without_source_has_no_excerpt():
 
 
 def test_text_multiline_help_is_indented():
-    d = make("S001", "m", span=Span("a.yaml", 1, 1, 1, 2), help="first\nsecond")
+    d = make("S001", "m", span=Span("a.yaml", 1, 1, 1, 2), help="first\nsecond")  # noqa
     out = render([d], "text", sources={"a.yaml": "x: 1\n"})
     assert "  = help: first\n          second\n" in out
 
@@ -328,7 +328,7 @@ def test_sarif_structure():
     assert driver["name"] == "synthspec" and driver["version"] == "9.9.9"
     assert driver["informationUri"].startswith("https://")
     ids = [r["id"] for r in driver["rules"]]
-    assert ids == sorted({d.code for d in sample()})
+    assert ids == sorted({d.code for d in sample()})  # results' and notifications' codes
     for rule in driver["rules"]:
         info = CODES[rule["id"]]
         assert rule["name"] == info.name
@@ -348,10 +348,32 @@ def test_sarif_structure():
     rel = by_code["G001"]["relatedLocations"][0]
     assert rel["id"] == 1 and rel["message"]["text"] == "did you mean this table?"
     assert rel["physicalLocation"]["region"]["startLine"] == 3
-    # a file without a position: location without region; no file at all: no locations
-    assert "region" not in by_code["Y003"]["locations"][0]["physicalLocation"]
-    assert "locations" not in by_code["X002"]
-    assert "invocations" not in run and "properties" not in run
+    # GitHub rejects an upload with a location-less result: a file without a position is about the
+    # whole file (line 1); a finding without a file is a notification of the invocation instead
+    assert by_code["Y003"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
+    assert all(r["locations"] and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+               for r in run["results"])
+    assert "X002" not in by_code
+    invocation = run["invocations"][0]
+    assert invocation["executionSuccessful"] is False  # a tool-stage error: the analysis did not run
+    assert invocation["toolExecutionNotifications"] == [{
+        "associatedRule": {"id": "X002", "index": ids.index("X002")},
+        "level": "error",
+        "message": {"text": "unknown option `--colour`; did you mean `--color`?"},
+    }]
+    assert "properties" not in run  # nothing left out
+
+
+def test_sarif_related_without_file_goes_into_the_message(sarif_validator):
+    d = make("G005", "context cycle", span=Span(FILE, 3, 3), path=("tables", "users"),
+             related=(Related(Span(), "users -> orders -> users"), Related(Span(FILE, 10, 3), "orders here")),
+             help="break the cycle")
+    log = json.loads(render([d], "sarif"))
+    res = log["runs"][0]["results"][0]
+    assert res["message"]["text"] == "context cycle\nnote: users -> orders -> users\nhelp: break the cycle"
+    assert [r["message"]["text"] for r in res["relatedLocations"]] == ["orders here"]
+    assert log["runs"][0]["invocations"] == [{"executionSuccessful": True}]
+    _assert_valid(sarif_validator, log)
 
 
 def test_sarif_uri_relative_to_base_dir_and_percent_encoded(tmp_path, sarif_validator):
