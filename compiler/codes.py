@@ -99,6 +99,9 @@ _ALL = [
     CodeInfo("D007", "fk-orphans", W, "Foreign-key values reference no parent row; the engine drops (context) or unlinks (non-context) them."),
     CodeInfo("D008", "context-fk-nulls", W, "A context foreign key is NULL in some rows; the engine silently drops them."),
     CodeInfo("D009", "column-not-in-data", E, "A column named in the spec is not in the data."),
+    CodeInfo("D010", "inferred-key", I, "A primary or foreign key was inferred from the data (with its evidence); declare it to make it a contract."),
+    CodeInfo("D011", "ambiguous-date-format", W, "Every date in a column reads as both dd/mm/yyyy and mm/dd/yyyy; the day-first reading was assumed."),
+    CodeInfo("D012", "missing-value-tokens", I, "A numeric column holds tokens such as `?` or `NA` for missing values; they are converted to NULL."),
     CodeInfo("D030", "columns-not-in-spec", I, "Columns in the data but not in the spec are excluded."),
     CodeInfo("D031", "source-drift", W, "The source's columns or dtypes changed since the last compile."),
     # --- lint -------------------------------------------------------------------------

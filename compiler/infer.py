@@ -965,3 +965,46 @@ def _choose_context(T, pks, fks, declared) -> list[ForeignKeyInference]:
         out.append(replace(fk, is_context=is_ctx, evidence=ev,
                            context_score=float(edges[fk.child_table][0][0]) if is_ctx else None))
     return out
+
+
+def inference_diagnostics(schema: InferredSchema, *, file: str = "") -> list:
+    """Diagnostics about an inferred schema: D010 inferred keys, D011 ambiguous dates, D012 missing-value tokens.
+
+    Args:
+        schema: the result of :func:`infer_schema`.
+        file: the spec path to attach to each diagnostic's span (optional).
+
+    Returns:
+        A list of :class:`~compiler.diagnostics.Diagnostic` in a deterministic order.
+    """
+    from .codes import make
+    from .diagnostics import Span
+
+    span = Span(file=file)
+    out = []
+    for name, t in schema.tables.items():
+        pk = t.primary_key
+        if pk.source == "inferred" and pk.columns:
+            out.append(make("D010", f"`{name}`: primary key {list(pk.columns)} inferred ({pk.evidence})", span=span,
+                            path=("tables", name, "primary_key"),
+                            help=f"declare it: `primary_key: {list(pk.columns) if len(pk.columns) > 1 else pk.columns[0]}`"))
+        for c, ci in t.columns.items():
+            p = t.profile.columns[c]
+            if ci.convert == "to_datetime:dayfirst" and p.fmt("date_dmy") >= 0.999 and p.fmt("date_mdy") >= 0.999:
+                out.append(make("D011", f"`{name}.{c}`: every value reads as dd/mm/yyyy and as mm/dd/yyyy; "
+                                        "day-first assumed", span=span, path=("tables", name, "columns", c),
+                                help="set the column's date format explicitly in the spec"))
+            if ci.convert == "to_numeric:coerce":
+                out.append(make("D012", f"`{name}.{c}`: {p.fmt('null_token'):.1%} of values are missing-value tokens "
+                                        "in a numeric column; they become NULL", span=span,
+                                path=("tables", name, "columns", c)))
+    for fk in schema.foreign_keys:
+        if fk.source != "inferred":
+            continue
+        out.append(make("D010", f"`{fk.child_table}`: foreign key {list(fk.child_columns)} -> "
+                                f"`{fk.parent_table}`{list(fk.parent_columns)} inferred"
+                                f"{' (context)' if fk.is_context else ''}: {fk.evidence}", span=span,
+                        path=("tables", fk.child_table, "foreign_keys"),
+                        help=f"declare it: `{{columns: {list(fk.child_columns)}, references: {fk.parent_table}, "
+                             f"context: {str(fk.is_context).lower()}}}`"))
+    return out

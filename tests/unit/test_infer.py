@@ -251,3 +251,16 @@ def test_sampled_parent_lowers_the_inclusion_bar():
     sampled = {**tables, "customers": tables["customers"].sample(60, random_state=0)}
     s = infer_schema(sampled, row_counts={"customers": 120})
     assert ("orders", ("o_custkey",), "customers", ("c_custkey",)) in _fkset(s)
+
+
+def test_inference_diagnostics():
+    from compiler.infer import inference_diagnostics
+
+    tables = _shop()
+    tables["customers"]["rate"] = [f"{x / 10:.1f}" for x in range(119)] + ["?"]
+    tables["customers"]["since"] = [f"{1 + i % 12:02d}/{1 + i % 12:02d}/2020" for i in range(120)]
+    diags = inference_diagnostics(infer_schema(tables), file="spec.yaml")
+    codes = {d.code for d in diags}
+    assert {"D010", "D011", "D012"} <= codes
+    assert all(d.span.file == "spec.yaml" for d in diags)
+    assert any("ship_via" in d.message for d in diags if d.code == "D010")
