@@ -32,11 +32,6 @@ def canonical(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sort_diagnostics(diags)
 
 
-def by_severity(diags: Sequence[Diagnostic]) -> list[Diagnostic]:
-    """Most severe first; within a severity the order of ``diags`` is kept (sort is stable)."""
-    return sorted(diags, key=lambda d: -int(d.severity))
-
-
 def counts(diags: Iterable[Diagnostic]) -> dict[str, int]:
     """``{"error": n, "warning": n, "info": n}``, always with all three keys."""
     out = {s.label: 0 for s in SEVERITY_ORDER}

@@ -12,13 +12,14 @@ import os
 import random
 import re
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
 from compiler.codes import CODES, make
-from compiler.diagnostics import Related, Severity, Span
+from compiler.diagnostics import Related, Span
 from compiler.render import FORMATS, RENDERERS, github_step_summary, render
 from compiler.render import github as gh
 from compiler.render import sarif
@@ -175,7 +176,7 @@ def test_text_without_source_has_no_excerpt():
 
 
 def test_text_multiline_help_is_indented():
-    d = make("S001", "m", span=Span("a.yaml", 1, 1, 1, 2), help="first\nsecond")  # noqa
+    d = make("S001", "m", span=Span("a.yaml", 1, 1, 1, 2), help="first\nsecond")
     out = render([d], "text", sources={"a.yaml": "x: 1\n"})
     assert "  = help: first\n          second\n" in out
 
@@ -186,6 +187,23 @@ def test_text_span_past_end_of_line_and_line_out_of_range():
     assert "1 | ab\n  |   ^\n" in render([d], "text", sources=src)
     gone = make("Y001", "gone", span=Span("a.yaml", 9, 1))
     assert "|" not in render([gone], "text", sources=src)
+
+
+def test_text_crlf_and_yaml_line_breaks():
+    # YAML counts \r\n, \r, \n (and NEL/LS/PS) as line breaks, not \f or \v like str.splitlines
+    src = {"a.yaml": "a: 1\r\nb: \f2\rc: 3\n"}
+    d = make("S003", "m", span=Span("a.yaml", 3, 1, 3, 2))
+    assert "3 | c: 3\n  | ^\n" in render([d], "text", sources=src)
+
+
+def test_unknown_code_renders_everywhere(sarif_validator):
+    d = make("S001", "m", span=Span("a.yaml", 1, 1))
+    odd = replace(d, code="Z999")
+    for fmt in FORMATS:
+        assert "Z999" in render([odd], fmt)
+    assert json.loads(render([odd], "json"))["diagnostics"][0]["name"] == ""
+    assert "title=Z999::" in render([odd], "github")
+    _assert_valid(sarif_validator, json.loads(render([odd], "sarif")))
 
 
 def test_text_base_dir(tmp_path):
@@ -507,7 +525,7 @@ def test_github_step_summary():
     assert rows[0].startswith("| `S001` unknown-key | error | `specs/shop.yaml:1:3` | error 0 |")
     omitted = github_step_summary(diags, omitted_only=True)
     assert len([line for line in omitted.splitlines() if line.startswith("| `")]) == 7
-    assert "5 error 10 |" not in omitted and "| error 10 |" in omitted and "| warning 10 |" in omitted
+    assert "| error 9 |" not in omitted and "| error 10 |" in omitted and "| warning 10 |" in omitted
     assert github_step_summary(_many(1, 1, 1), omitted_only=True) == ""
     assert github_step_summary([]) == "### synthspec\n\nNo problems found.\n"
 
