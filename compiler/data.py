@@ -72,7 +72,8 @@ def run(model: Model, *, data_dir: Path | None = None,
             continue
         kind, path, tbl, opts = b
         if not Path(path).exists():
-            diags.append(make("D002", f"source of `{name}` not found: {path}; compiled without its data",
+            shown = os.path.relpath(path, model.spec_path.parent) if model.spec_path else str(path)
+            diags.append(make("D002", f"source of `{name}` not found: {Path(shown).as_posix()}; compiled without its data",
                               span=doc.locate(t.path + ("source",)), path=t.path + ("source",),
                               help="generate or copy the data there, or pass `--data DIR`; contracts are not checked"))
             continue
@@ -239,14 +240,15 @@ def _sample_note(sampled: int, total: int) -> str:
     return "" if sampled >= total else f" in a sample of {sampled:,} of {total:,} rows"
 
 
-def _d(code, message, path, *, help=None, sev: Severity | None = None) -> dict:
+def _d(code, message, path, *, help=None, sev: Severity | None = None, key: bool = False) -> dict:
     return {"code": code, "message": message, "path": list(path), "help": help,
-            "severity": int(sev) if sev is not None else None}
+            "severity": int(sev) if sev is not None else None, "key": key}
 
 
 def _diag_from(d: dict, doc) -> Diagnostic:
     sev = Severity(d["severity"]) if d.get("severity") else None
-    return make(d["code"], d["message"], span=doc.locate(tuple(d["path"])), path=tuple(d["path"]),
+    return make(d["code"], d["message"], span=doc.locate(tuple(d["path"]), key=d.get("key", False)),
+                path=tuple(d["path"]),
                 help=d.get("help"), severity=sev)
 
 
@@ -273,7 +275,7 @@ def _check_columns(model: Model, t: TableIR, data_cols: list[str]) -> list[dict]
         out.append(_d("D030", f"{len(extra)} column(s) of `{t.name}` in the data are not in the spec and are excluded: "
                               f"{', '.join(extra)}", t.path,
                       help="list them under `columns:` (e.g. with `auto`) to model them; "
-                           "`synthspec infer --spec SPEC --write` adds them", sev=Severity.INFO))
+                           "`synthspec infer --spec SPEC --write` adds them", sev=Severity.INFO, key=True))
     return out
 
 
