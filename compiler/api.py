@@ -114,11 +114,15 @@ def _load(path_or_spec) -> tuple[Document | None, Path | None, list[Diagnostic]]
         p = Path(path_or_spec.path) if path_or_spec.path and not path_or_spec.path.startswith("<") else None
         return path_or_spec, p, []
     if isinstance(path_or_spec, dict):
+        import copy
+        import hashlib
         import json
 
+        # no YAML round trip: a dict is already data (diagnostics carry its JSON path, not a line)
         text = json.dumps(path_or_spec, indent=1, ensure_ascii=False, default=str)
-        doc, diags = load_text(text, "<dict>")  # JSON is YAML: positions point into this rendering
-        return doc, None, diags
+        doc = Document(path="<dict>", text=text, data=copy.deepcopy(path_or_spec),
+                       sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+        return doc, None, []
     if hasattr(path_or_spec, "model_dump"):  # a compiler.spec.Spec
         return _load(path_or_spec.model_dump(mode="json", exclude_defaults=True))
     p = Path(path_or_spec)

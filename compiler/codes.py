@@ -104,6 +104,9 @@ _ALL = [
     CodeInfo("D012", "missing-value-tokens", I, "A numeric column holds tokens such as `?` or `NA` for missing values; they are converted to NULL."),
     CodeInfo("D030", "columns-not-in-spec", I, "Columns in the data but not in the spec are excluded."),
     CodeInfo("D031", "source-drift", W, "The source's columns or dtypes changed since the last compile."),
+    CodeInfo("D040", "spec-changed-on-disk", E, "The spec file changed on disk while `synthspec infer` worked on it; nothing was written."),
+    CodeInfo("D041", "columns-added", I, "`synthspec infer` added columns that are in the data but not in the spec, with inferred encodings."),
+    CodeInfo("D042", "no-primary-key-found", I, "`synthspec infer` found no unique, non-null, id-like column or column set for a table."),
     # --- lint -------------------------------------------------------------------------
     CodeInfo("L001", "identifying-pii-modelled", W, "A strongly identifying PII column is modelled instead of excluded and faked."),
     CodeInfo("L002", "value-protection-off", W, "Value protection is off on a table with PII columns."),

@@ -102,6 +102,9 @@ def check(model: Model) -> tuple[nx.MultiDiGraph, list[Diagnostic]]:
 
     if len(tables) > 1:
         connected = {n for e in g.edges() for n in e}
+        for t in tables.values():  # a broken FK (reported above) still relates its table
+            if t.foreign_keys:
+                connected.add(node(t.name))
         for t in tables.values():
             if node(t.name) not in connected:
                 diags.append(make("G013", f"`{t.name}` has no relation to any other table; it is generated independently",
@@ -166,7 +169,7 @@ def _check_table_fks(model: Model, t: TableIR) -> list[Diagnostic]:
         if parent is None:
             from .schema import did_you_mean
 
-            guess = did_you_mean(fk.references, tables)
+            guess = did_you_mean(fk.references, [n for n in tables if n != t.name])
             diags.append(make("G001", f"foreign key of `{t.name}` references unknown table `{fk.references}`",
                               span=ref_span, path=fk.path + ("references",),
                               help=f"did you mean `{guess}`?" if guess else f"tables: {', '.join(tables)}"))

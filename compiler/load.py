@@ -126,8 +126,8 @@ class Document:
 
     def locate(self, path, *, key: bool = False) -> Span:
         """Span of the node at ``path`` (its key when ``key``); the deepest existing parent otherwise."""
-        if self.root is None:
-            return Span(file=self.path, line=1, column=1) if self.path else Span()
+        if self.root is None:  # built from a dict, not parsed: no positions, the JSON path locates
+            return Span(file=self.path)
         key_node, node, depth = self.node_at(tuple(path))
         if depth < len(tuple(path)):
             # missing key: point at the parent's key (or the parent node itself at the top)
@@ -187,7 +187,14 @@ def load_text(text: str, path: str = "<string>") -> tuple[Document | None, list[
             pass
         return None, [make("Y001", f"invalid YAML: {msg}", span=Span.from_marks(path, mark),
                            help="check indentation, quoting and that every `key: value` has a space after the colon")]
-    except yaml.YAMLError as exc:  # e.g. reader errors (control characters)
+    except yaml.reader.ReaderError as exc:  # control characters such as NUL
+        pos = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        return None, [make("Y001", f"invalid YAML: {exc.reason} (character {exc.character!r} is not allowed)",
+                           span=Span(file=path, line=line, column=col),
+                           help="remove the control character; YAML allows printable text, tabs and newlines")]
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
         return None, [make("Y001", f"invalid YAML: {exc}", span=Span.from_marks(path, mark) if mark else Span(file=path))]
     except RecursionError:
@@ -221,7 +228,7 @@ def load_file(path: str | Path, *, display: str | None = None) -> tuple[Document
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, [make("Y004", f"spec is {size / 1048576:.1f} MB, over the {MAX_FILE_BYTES // 1048576} MB limit",
+            return None, [make("Y004", f"spec is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes (10 MiB)",
                                span=Span(file=shown), help="split the spec: one spec per dataset")]
         raw = p.read_bytes()
     except OSError as exc:
@@ -280,11 +287,18 @@ class _Builder:
             return value
         if not node.style:  # plain (None in PyYAML, '' in its C composer)
             res = resolve_plain(value)
-            if tag == STR and not isinstance(res, str) and _yaml11_tag(value) != STR:
-                return value  # an explicit `!!str 12`
-            return res
+            if tag == STR:
+                if not isinstance(res, str) and _yaml11_tag(value) != STR:
+                    return value  # an explicit `!!str 12`
+                return res
+            fits = {INT: isinstance(res, int) and not isinstance(res, bool),
+                    FLOAT: isinstance(res, (int, float)) and not isinstance(res, bool),
+                    BOOL: isinstance(res, bool), NULL: res is None}.get(tag, True)
+            if fits or _yaml11_tag(value) == tag:
+                return float(res) if tag == FLOAT and isinstance(res, int) and not isinstance(res, bool) else res  # implicit (YAML 1.1 `yes` stays a 1.2 string) or a fitting explicit tag
+            # an explicit tag the value does not fit (`!!int abc`): same rules as quoted scalars
         # quoted or block scalar: a string unless explicitly tagged
-        if tag in (STR, TS, VALUE):
+        if node.style and tag in (STR, TS, VALUE):
             return value
         res = resolve_plain(value)
         if tag == INT and isinstance(res, int) and not isinstance(res, bool):

@@ -133,16 +133,43 @@ def apply_profile(doc: Document, spec: Spec, profile: str | None) -> tuple[Spec 
                            help=f"did you mean `{guess}`?" if guess else "add it under `profiles:` or drop --profile")]
     overlay = dict(doc.data["profiles"][profile])
     overlay.pop("description", None)
+    unknown = []
+    for section, known in (("tables", spec.tables), ("sources", spec.sources)):
+        for name in (overlay.get(section) or {}):
+            if name not in known:
+                guess = did_you_mean(name, known)
+                p_path = ("profiles", profile, section, name)
+                unknown.append(make("M012", f"profile `{profile}` overrides unknown {section[:-1]} `{name}`",
+                                    span=doc.locate(p_path, key=True), path=p_path,
+                                    help=f"did you mean `{guess}`?" if guess else
+                                    f"profiles can only override {section} the spec defines"))
+    if unknown:
+        return None, unknown
     merged = _deep_merge(doc.data, overlay)
-    new, diags = validate_data(doc, merged)
-    out = []
-    for d in diags:
-        # point at the profile when the offending value came from it
-        p_path = ("profiles", profile) + d.path
-        key_node, node, depth = doc.node_at(p_path)
-        span = doc.locate(p_path) if depth == len(p_path) else d.span
-        out.append(make("M012", f"with profile `{profile}`: {d.message}", span=span, help=d.help, path=d.path))
+    pdoc = ProfiledDocument(doc, profile)
+    new, diags = validate_data(pdoc, merged)
+    out = [make("M012", f"with profile `{profile}`: {d.message}", span=d.span, help=d.help, path=d.path)
+           for d in diags]
     return new, out
+
+
+class ProfiledDocument:
+    """A Document seen through a profile: a path the profile sets is located in the profile."""
+
+    def __init__(self, doc: Document, profile: str):
+        self._doc, self._prefix = doc, ("profiles", profile)
+
+    def __getattr__(self, name):
+        return getattr(self._doc, name)
+
+    def locate(self, path, *, key: bool = False):
+        path = tuple(path)
+        p_path = self._prefix + path
+        _, _, pdepth = self._doc.node_at(p_path)
+        _, _, bdepth = self._doc.node_at(path)
+        if pdepth - len(self._prefix) > bdepth and pdepth > len(self._prefix):
+            return self._doc.locate(p_path, key=key)
+        return self._doc.locate(path, key=key)
 
 
 def build(doc: Document, spec: Spec, *, profile: str | None = None, spec_path: Path | None = None,
@@ -179,6 +206,12 @@ def build(doc: Document, spec: Spec, *, profile: str | None = None, spec_path: P
                 diags.append(make("M005", f"surrogate key `{pk_model}` of `{tname}` collides with a column of the table",
                                   span=doc.locate(tpath + (("surrogate_key",) if t.surrogate_key else ("primary_key",))),
                                   path=tpath, help="choose another `surrogate_key` name"))
+        fk_cols_all = {c for fk in t.foreign_keys for c in _as_tuple(fk.columns)}
+        if len(pk) > 1 and pk_model in fk_cols_all and not any(d.code == "M005" for d in diags):
+            diags.append(make("M005", f"surrogate key `{pk_model}` of `{tname}` collides with a foreign key column",
+                              span=doc.locate(tpath + (("surrogate_key",) if t.surrogate_key else ("primary_key",))),
+                              path=tpath, help="choose another `surrogate_key` name"))
+        taken = set(declared) | set(pk) | fk_cols_all | ({pk_model} if pk_model else set())
         fks = []
         for i, fk in enumerate(t.foreign_keys):
             fpath = tpath + ("foreign_keys", i)
@@ -186,14 +219,27 @@ def build(doc: Document, spec: Spec, *, profile: str | None = None, spec_path: P
             diags += _dup_columns(doc, cols, fpath + ("columns",), "foreign key")
             if len(cols) == 1:
                 model_col = cols[0]
+            elif fk.surrogate_key:
+                model_col = fk.surrogate_key
+                if model_col in taken:
+                    diags.append(make("M005", f"surrogate key `{model_col}` of a foreign key of `{tname}` collides "
+                                              "with a column of the table",
+                                      span=doc.locate(fpath + ("surrogate_key",)), path=fpath + ("surrogate_key",),
+                                      help="choose another `surrogate_key` name"))
             else:
                 parent = spec.tables.get(fk.references)
                 parent_sur = None
                 if parent is not None and len(_as_tuple(parent.primary_key)) > 1:
                     parent_sur = parent.surrogate_key or "__".join(_as_tuple(parent.primary_key))
-                model_col = fk.surrogate_key or parent_sur or "__".join(cols)
-                if model_col in declared or model_col == pk_model or model_col in pk:
-                    model_col = f"{fk.references}__{model_col}"
+                model_col = parent_sur or "__".join(cols)
+                candidates = [model_col, f"{fk.references}__{model_col}", "__".join(cols)]
+                model_col = next((c for c in candidates if c not in taken), None)
+                n = 2
+                while model_col is None:
+                    if f"{candidates[1]}_{n}" not in taken:
+                        model_col = f"{candidates[1]}_{n}"
+                    n += 1
+            taken.add(model_col)
             fks.append(ForeignKeyIR(
                 index=i, columns=cols, references=fk.references,
                 referenced_columns=_as_tuple(fk.referenced_columns) if fk.referenced_columns else None,
@@ -224,7 +270,7 @@ def build(doc: Document, spec: Spec, *, profile: str | None = None, spec_path: P
     if has_errors(diags):
         return None, diags
     model = Model(
-        spec=spec, doc=doc, profile=profile, spec_path=spec_path, project_root=root, tables=tables,
+        spec=spec, doc=ProfiledDocument(doc, profile) if profile else doc, profile=profile, spec_path=spec_path, project_root=root, tables=tables,
         generation=spec.generation.model_dump(), output=spec.output.model_dump(),
         quality=spec.quality.model_dump(), engine=spec.engine.model_dump())
     return model, diags
