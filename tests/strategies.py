@@ -274,10 +274,11 @@ def valid_specs(draw, *, max_tables: int = 8, profiles: bool = True) -> dict:
                 fk["referenced_columns"] = ref if len(ref) > 1 or draw(st.booleans()) else ref[0]
             fk["context"] = is_ctx
             if len(cols) > 1:
-                # the model column of a composite FK: surrogate_key, else the parent's surrogate name;
-                # two FKs to the same composite parent need an explicit surrogate_key to stay distinct
+                # the model column of a composite FK: surrogate_key, else the parent's surrogate name; when
+                # that is taken (two FKs to one composite parent) the compiler derives another one, or
+                # the author names it
                 natural = pk_model(parent)
-                if natural in model_cols or natural in t_used[t] or draw(st.integers(0, 3)) == 0:
+                if draw(st.integers(0, 3)) == 0 or (natural in model_cols and draw(st.booleans())):
                     fk["surrogate_key"] = fresh_surrogate()
                 model_cols.add(fk.get("surrogate_key", natural))
             else:
@@ -432,18 +433,31 @@ def pk_model_column(spec: dict, t: str) -> str | None:
     return tab.get("surrogate_key") or "__".join(pk)
 
 
-def model_columns(spec: dict, t: str) -> list[str]:
-    """The columns the engine sees, in order: PK model column, FK model columns, modelled columns."""
+def model_columns(spec: dict, t: str) -> list[str | None]:
+    """The columns the engine sees, in order: PK model column, FK model columns, modelled columns.
+
+    A composite FK's model column is its ``surrogate_key``, else the parent's surrogate name; when that
+    name is already taken in the table the compiler derives a fresh one: ``None`` stands for it.
+    """
     tab = spec["tables"][t]
-    out = []
+    out: list[str | None] = []
     pkm = pk_model_column(spec, t)
     if pkm:
         out.append(pkm)
     keys = set(_as_list(tab.get("primary_key")))
     for fk in tab.get("foreign_keys", []):
+        keys.update(_as_list(fk["columns"]))
+    taken = set(tab.get("columns", {})) | keys | ({pkm} if pkm else set())
+    for fk in tab.get("foreign_keys", []):
         cols = _as_list(fk["columns"])
-        keys.update(cols)
-        out.append(cols[0] if len(cols) == 1 else fk.get("surrogate_key") or pk_model_column(spec, fk["references"]))
+        if len(cols) == 1:
+            out.append(cols[0])
+        elif fk.get("surrogate_key"):
+            out.append(fk["surrogate_key"])
+        else:
+            natural = pk_model_column(spec, fk["references"])
+            out.append(None if natural in taken else natural)
+        taken.add(out[-1])
     for c, e in tab.get("columns", {}).items():
         if c in keys or (isinstance(e, dict) and e.get("exclude")):
             continue

