@@ -49,9 +49,11 @@ def check(model: Model) -> tuple[nx.MultiDiGraph, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     tables = model.tables
 
+    context_parents = {fk.references for t in tables.values() for fk in t.foreign_keys
+                       if fk.context and fk.references != t.name}
     for t in tables.values():
         diags += _check_table_fks(model, t)
-        diags += _check_columns(model, t)
+        diags += _check_columns(model, t, t.name in context_parents)
 
     g = build_graph(model)
     ctx = nx.DiGraph()
@@ -205,13 +207,11 @@ def _check_table_fks(model: Model, t: TableIR) -> list[Diagnostic]:
     return diags
 
 
-def _check_columns(model: Model, t: TableIR) -> list[Diagnostic]:
+def _check_columns(model: Model, t: TableIR, is_context: bool) -> list[Diagnostic]:
     doc = model.doc
     diags = []
     keys = t.key_columns
     has_ctx = t.context_fk is not None
-    is_context = any(fk.context and fk.references == t.name
-                     for other in model.tables.values() if other.name != t.name for fk in other.foreign_keys)
     for c in t.columns:
         if c.name in keys and c.encoding != "AUTO":
             diags.append(make("G012", f"`{t.name}.{c.name}` is a key column; its encoding `{c.authored}` is ignored",
