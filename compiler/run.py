@@ -587,6 +587,8 @@ def restore(m: _Manifest, synthetic: dict, sources: dict, *, seed: int) -> tuple
     for (table, col), n in sorted(res.unresolved.items()):
         diags.append(make("R012", f"table `{table}`: {n} synthetic value(s) of foreign key `{col}` are no generated "
                                   "parent key"))
+    import pandas as pd
+
     out = {}
     for t in m.tables:
         name = t["name"]
@@ -603,8 +605,6 @@ def restore(m: _Manifest, synthetic: dict, sources: dict, *, seed: int) -> tuple
                 cols[c] = empty_like(src[c], len(df))
             else:
                 raise _fail("R009", f"table `{name}`: the engine returned no column `{c}`")
-        import pandas as pd
-
         out[name] = pd.DataFrame(cols, columns=list(cols)) if cols else pd.DataFrame(index=range(len(df)))
     return out, diags
 
@@ -637,9 +637,9 @@ def verify(m: _Manifest, frames: dict, sources: dict) -> list[Diagnostic]:
             for fk in t.get("foreign_keys") or []:
                 parent = pk_sets.get(fk["references"], set())
                 ks = key_strings(df, fk["columns"])
-                partial = int(df[fk["columns"]].isna().any(axis=1).sum()) - sum(1 for k in ks if k is None) \
-                    if len(fk["columns"]) > 1 else 0
-                allnull = int(df[fk["columns"]].isna().all(axis=1).sum())
+                isna = df[fk["columns"]].isna()
+                allnull = int(isna.all(axis=1).sum())
+                partial = int((isna.any(axis=1) & ~isna.all(axis=1)).sum())
                 bad = sum(1 for k in ks if k is not None and k not in parent)
                 if bad:
                     diags.append(make("R012", f"table `{t['name']}`: {bad} value(s) of {_fmt_cols(fk['columns'])} "
@@ -647,11 +647,9 @@ def verify(m: _Manifest, frames: dict, sources: dict) -> list[Diagnostic]:
                 if fk.get("context") and allnull:
                     diags.append(make("R012", f"table `{t['name']}`: context foreign key {_fmt_cols(fk['columns'])} "
                                               f"is NULL in {allnull} row(s)"))
-                if partial > 0 and len(fk["columns"]) > 1:
-                    n_partial = int((df[fk["columns"]].isna().any(axis=1) & ~df[fk["columns"]].isna().all(axis=1)).sum())
-                    if n_partial:
-                        diags.append(make("R012", f"table `{t['name']}`: {n_partial} row(s) have a partly NULL "
-                                                  f"foreign key {_fmt_cols(fk['columns'])}"))
+                if partial:
+                    diags.append(make("R012", f"table `{t['name']}`: {partial} row(s) have a partly NULL "
+                                              f"foreign key {_fmt_cols(fk['columns'])}"))
     if "subject_sizes" in checks:
         sizes = (m.data.get("generation") or {}).get("size") or {}
         for name, n in sorted(sizes.items()):
@@ -803,8 +801,10 @@ def _run(path: Path, *, retrain, say, clock, started, local_dir, timer: _Timer, 
                                  diags=sort_diagnostics(diags), peak_rss_mb=result.peak_rss_mb)
                 atomic_write_text(w.path / "run.json", dump_json(record))
                 final_dir = w.commit()
-        except (OSError, OutputError, ValueError) as e:
-            raise _fail("R015", f"{target.root}: {e}", help="nothing was written as a version; run again "
+        except _Fail:
+            raise
+        except Exception as e:  # any writer failure (OS, pyarrow, sqlite, duckdb) leaves no version
+            raise _fail("R015", f"{target.root}: {type(e).__name__}: {e}", help="nothing was written as a version; run again "
                         "(the trained generator is reused)") from e
         result.version_dir = final_dir
         result.outputs = {t: final_dir / rel for t, rel in written.tables.items()}

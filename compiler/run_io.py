@@ -2,11 +2,14 @@
 
 Sources (manifest ``tables[].source``), paths relative to the manifest's folder:
 
-* ``{"kind": "files", "format": "parquet"|"csv", "path": ..., "options": {...}}`` — ``options`` are
-  passed to ``pandas.read_parquet`` / ``pandas.read_csv`` (e.g. ``{"sep": ";"}``). ``format`` may
-  be omitted when the suffix says it.
+* ``{"kind": "files", "format": "parquet"|"csv", "path": ..., "options": {...}}``; ``format`` may
+  be omitted when the suffix says it. Parquet is read with ``pandas.read_parquet``.
 * ``{"kind": "sqlite"|"duckdb", "path": <database file>, "table": <table name>}`` (``location``
-  is accepted as a synonym of ``table``; ``query`` runs a SELECT instead).
+  is accepted as a synonym of ``table``).
+
+CSV files and databases are read in full through the data stage's readers
+(:func:`compiler.sources.open_source`, with the source's ``options`` such as ``delimiter``,
+``encoding``, ``null_values``), so the run sees the same column types compile saw in its sample.
 
 Outputs (manifest ``output``): ``kind`` is ``parquet``, ``csv``, ``sqlite`` or ``duckdb``;
 ``path`` is a template with ``{name}`` (the manifest's name) and ``{version}``; ``table_name`` a
@@ -74,35 +77,35 @@ def read_source(source: Mapping[str, Any], base_dir: Path):
         raise SourceError(f"{path} does not exist")
     options = dict(source.get("options") or {})
     try:
+        if kind == "files" and (source.get("format") or _format_from_suffix(path)) == "parquet":
+            import pandas as pd
+
+            return pd.read_parquet(path)
+        # CSV and databases go through the data stage's readers, so that run types the full
+        # table exactly as compile typed its sample (CSV null tokens, dialect, SQLite affinities)
+        from .sources import SourceError as _CompileSourceError
+        from .sources import open_source
+
         if kind == "files":
             fmt = source.get("format") or _format_from_suffix(path)
-            if fmt == "parquet":
-                return pd.read_parquet(path, **options)
-            if fmt == "csv":
-                return pd.read_csv(path, **options)
-            raise SourceError(f"unknown file format {fmt!r} (parquet or csv)")
-        if kind in ("sqlite", "duckdb"):
-            sql = _select(source)
-            if kind == "sqlite":
-                import sqlite3
-
-                con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-                try:
-                    return pd.read_sql_query(sql, con)
-                finally:
-                    con.close()
-            import duckdb
-
-            con = duckdb.connect(str(path), read_only=True)
-            try:
-                return con.execute(sql).df()
-            finally:
-                con.close()
+            if fmt != "csv":
+                raise SourceError(f"unknown file format {fmt!r} (parquet or csv)")
+            table = path.stem
+        elif kind in ("sqlite", "duckdb"):
+            table = source.get("table") or source.get("location")
+            if not table:
+                raise SourceError("a database source needs `table`")
+        else:
+            raise SourceError(f"unknown source kind {kind!r} (files, sqlite or duckdb)")
+        try:
+            with open_source(kind, path, options) as src:
+                return src.sample(str(table), rows=max(src.row_count(str(table)), 1), seed=0)
+        except _CompileSourceError as e:
+            raise SourceError(str(e)) from e
     except SourceError:
         raise
     except Exception as e:  # any reader error is a source problem for the user
         raise SourceError(f"{path}: {type(e).__name__}: {e}") from e
-    raise SourceError(f"unknown source kind {kind!r} (files, sqlite or duckdb)")
 
 
 def _format_from_suffix(path: Path) -> str:
@@ -116,15 +119,6 @@ def _format_from_suffix(path: Path) -> str:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _select(source: Mapping[str, Any]) -> str:
-    if source.get("query"):
-        return str(source["query"])
-    table = source.get("table") or source.get("location")
-    if not table:
-        raise SourceError("a database source needs `table` (or `query`)")
-    return "SELECT * FROM " + ".".join(_quote(p) for p in str(table).split("."))
 
 
 # --------------------------------------------------------------------------------------------

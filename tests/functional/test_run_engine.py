@@ -50,7 +50,7 @@ def runs(tmp_path_factory):
     t2 = time.perf_counter()
     print(f"\nengine test: first run {t1 - t0:.1f}s {first.timings} peak {first.peak_rss_mb} MB;"
           f" second run {t2 - t1:.1f}s {second.timings}")
-    return {"manifest": manifest, "first": first, "second": second, "lines": lines,
+    return {"manifest": manifest, "engine_dir": engine_dir, "first": first, "second": second, "lines": lines,
             "wall": (t1 - t0, t2 - t1), "source": mini_frames()}
 
 
@@ -173,6 +173,24 @@ def test_reused_generator_gives_identical_outputs(runs):
 
 
 @pytest.mark.engine
+def test_below_threshold_writes_report_but_keeps_latest(runs):
+    """Thresholds are checked after the report: the version exists, LATEST does not move (R016)."""
+    proj = runs["manifest"].parent
+    m = json.loads(runs["manifest"].read_text())
+    m["quality"] = {"min_accuracy": 0.999, "max_discriminator_auc": None}
+    strict = proj / "manifest-strict.json"
+    strict.write_text(json.dumps(m))
+    latest_before = read_latest(runs["second"].version_dir.parent)
+    r = run_manifest(strict, local_dir=runs["engine_dir"])
+    assert not r.ok and "R016" in _codes(r)
+    assert r.reused  # only the manifest's quality changed: the training key is the same
+    assert r.version_dir.is_dir() and (r.report_dir / "summary.md").is_file()
+    assert "Below threshold" in (r.report_dir / "summary.md").read_text()
+    assert json.loads(r.record_path.read_text())["status"] == "below_quality_thresholds"
+    assert read_latest(r.version_dir.parent) == latest_before
+
+
+@pytest.mark.engine
 def test_failed_training_is_an_error_with_the_engine_message(tmp_path, capfd):
     manifest = write_mini(tmp_path / "proj", n_customers=40)
     gen = json.loads((tmp_path / "proj" / "generator.json").read_text())
@@ -237,6 +255,18 @@ def test_engine_error_picks_the_engine_message():
     assert engine_error(log) == "model MOSTLY_AI/Tiny not supported"
     assert engine_error("Traceback\nKeyError: 'x'\n") == "KeyError: 'x'"
     assert "no error message" in engine_error("")
+
+
+def test_thresholds():
+    from compiler.quality import check_thresholds
+
+    metrics = {"tables": {"a": {"accuracy": {"overall": 0.7}, "discriminator_auc": 0.9, "dcr_share": 0.5, "ims": 0.0},
+                          "b": None}}
+    d = check_thresholds(metrics, {"min_accuracy": 0.8, "max_discriminator_auc": 0.95, "max_dcr_shar": 0.6,
+                                   "max_identical_matches": None})
+    assert [x.code for x in d] == ["R017", "R016"]  # unknown key first (sorted), then a below accuracy
+    assert "accuracy.overall = 0.700 is below the threshold min_accuracy = 0.8" in d[1].message
+    assert check_thresholds(metrics, {"min_accuracy": None}) == []
 
 
 def test_surrogate_encoding_is_equal_for_int_and_float_components():

@@ -152,7 +152,7 @@ def test_read_source_kinds(tmp_path):
     dcon.close()
     got = [
         read_source({"kind": "files", "format": "parquet", "path": "p.parquet"}, tmp_path),
-        read_source({"kind": "files", "path": "p.csv", "options": {"sep": ";"}}, tmp_path),
+        read_source({"kind": "files", "path": "p.csv", "options": {"delimiter": ";"}}, tmp_path),
         read_source({"kind": "sqlite", "path": "db.sqlite", "table": "pagament"}, tmp_path),
         read_source({"kind": "duckdb", "path": "db.duckdb", "table": "pagament"}, tmp_path),
     ]
@@ -163,4 +163,4 @@ def test_read_source_kinds(tmp_path):
     with pytest.raises(SourceError):
         read_source({"kind": "sqlite", "path": "db.sqlite", "table": "nope"}, tmp_path)
     with pytest.raises(SourceError):
-        read_source({"kind": "files", "path": "p.csv", "options": {"no_such_option": 1}}, tmp_path)
+        read_source({"kind": "spark", "path": "p.csv"}, tmp_path)
