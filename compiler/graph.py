@@ -246,7 +246,8 @@ def _parents_first(model: Model, g: nx.MultiDiGraph) -> list[str]:
     for t in model.tables.values():
         for fk in t.foreign_keys:
             if fk.references in model.tables and fk.references != t.name:
-                dg.add_edge(fk.references, t.name, context=fk.context)
+                was = dg.edges[fk.references, t.name]["context"] if dg.has_edge(fk.references, t.name) else False
+                dg.add_edge(fk.references, t.name, context=was or fk.context)
     try:
         return list(nx.lexicographical_topological_sort(dg, key=lambda n: authored[n]))
     except nx.NetworkXUnfeasible:
