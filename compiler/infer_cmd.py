@@ -49,6 +49,7 @@ _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
 
 EXIT_OK, EXIT_FINDINGS, EXIT_TOOL = 0, 1, 2
+FIXABLE = "G007"
 
 
 class InferError(Exception):
@@ -74,7 +75,7 @@ def resolve_encoding(profile, *, is_child: bool, is_context: bool) -> tuple[str,
     enc, reason = inf.encoding, inf.reason
     text_enc = "categorical" if profile.distinct <= 1000 else "character"
     if enc == "datetime_relative" and is_context:
-        enc = "datetime"
+        enc, reason = "datetime", f"{reason}; not relative: the table is a context"
     if inf.convert and enc not in ("datetime", "datetime_relative") and profile.physical == "string":
         enc, reason = text_enc, f"{reason}; stored as text"
     if _incompatible(canonical_encoding(enc), profile):
@@ -501,7 +502,31 @@ def _dump(root) -> str:
     y.width = 4096
     buf = io.StringIO()
     y.dump(root, buf)
-    return buf.getvalue()
+    # ruamel aligns a comment to the one above it (one space when the line is longer): two spaces, always
+    out = []
+    for line in buf.getvalue().splitlines(keepends=True):
+        i = _comment_start(line)
+        if i > 0 and line[:i].strip():
+            line = line[:i].rstrip() + "  " + line[i:]
+        out.append(line)
+    return "".join(out)
+
+
+def _comment_start(line: str, start: int = 0) -> int:
+    """Index of the ``#`` that starts a comment in ``line`` after ``start`` (quotes respected), or -1."""
+    q = None
+    prev = " "
+    for i in range(start, len(line)):
+        ch = line[i]
+        if q:
+            if ch == q:
+                q = None
+        elif ch in "\"'" and prev in " ,{[:":
+            q = ch
+        elif ch == "#" and prev in " \t":
+            return i
+        prev = ch
+    return -1
 
 
 # --- update ---------------------------------------------------------------------------------------------------
@@ -591,13 +616,19 @@ def plan_update(spec_path, *, rows: int | None = None, seed: int | None = None) 
         up.diagnostics = ld
         return up
     res = compile_spec(doc, use_data=False, emit=False)
-    if has_errors(res.diagnostics) or res.model is None:
-        up.diagnostics = [d for d in res.diagnostics if d.severity >= Severity.ERROR]
+    errors = [d for d in res.diagnostics if d.severity >= Severity.ERROR]
+    # A foreign key to a table without a primary key (G007) is what filling the key repairs: go on, and
+    # report the errors only if the updated spec still has them.
+    fixable = bool(errors) and res.model is not None and all(d.code == FIXABLE for d in errors)
+    if (errors and not fixable) or res.model is None:
+        up.diagnostics = errors
         return up
     model = res.model
     plans, diags = _plan(model, rows, seed)
     up.diagnostics = diags
     if not any(p.autos or p.pk or p.add for p in plans.values()):
+        if fixable:
+            up.diagnostics = errors + [d for d in diags if d.severity >= Severity.ERROR]
         return up
     new = _apply_edits(text, doc.data, plans)
     if new is None:
@@ -606,6 +637,9 @@ def plan_update(spec_path, *, rows: int | None = None, seed: int | None = None) 
                                    help="this is a bug in synthspec; please report it with the spec"))
         return up
     check = compile_spec(load_text(new, shown)[0], use_data=False, emit=False)
+    if has_errors(check.diagnostics) and fixable:
+        up.diagnostics = errors + [d for d in diags if d.severity >= Severity.ERROR]
+        return up
     if has_errors(check.diagnostics):
         bad = next(d for d in check.diagnostics if d.severity >= Severity.ERROR)
         up.diagnostics.append(make("X001", f"internal error: the updated spec would not compile ({bad.code} "
@@ -776,7 +810,7 @@ def _plan(model, rows, seed) -> tuple[dict[str, _Plan], list[Diagnostic]]:
 # --- applying the edits ---------------------------------------------------------------------------------------
 
 
-def _expected(data: dict, plans: dict[str, _Plan]) -> dict:
+def _expected(data: dict, plans: dict[str, _Plan], styles: dict[str, str]) -> dict:
     """The spec's data with the edits applied (what the edited text must load to)."""
     out = copy.deepcopy(data)
     for t, p in plans.items():
@@ -796,7 +830,7 @@ def _expected(data: dict, plans: dict[str, _Plan]) -> dict:
             if tm.get("columns") is None:
                 tm["columns"] = {}
             for a in p.add:
-                tm["columns"][a.name] = _entry_data(a, "map")
+                tm["columns"][a.name] = _entry_data(a, styles[t])
     return out
 
 
@@ -819,30 +853,24 @@ def _entry_text(a: _ColAdd, style: str) -> str:
 
 
 def _apply_edits(text: str, data: dict, plans: dict[str, _Plan]) -> str | None:
-    """Edit the text; verify it loads to exactly the expected data; else fall back to ruamel's tree."""
+    """Edit the text; verify it loads to exactly the expected data.
+
+    Each edit is made on the text where it can be (a token replaced, a comment appended, lines
+    inserted); the rest (inside flow-style tables or column maps) is made on ruamel's tree, and only
+    the lines that changed in ruamel's output are merged into the text.
+    """
     from .load import load_text
 
-    want = _expected(data, plans)
     styles = {t: _column_style(data["tables"][t].get("columns")) for t in plans}
-    for attempt in (_edit_text, _edit_tree):
-        try:
-            new = attempt(text, plans, styles)
-        except _CannotEdit:
-            continue
-        if new is None:
-            continue
-        doc, _ = load_text(new, "<infer>")
-        if doc is not None and doc.data == _expected_with_styles(want, plans, styles):
-            return new
-    return None
-
-
-def _expected_with_styles(want: dict, plans, styles) -> dict:
-    out = copy.deepcopy(want)
-    for t, p in plans.items():
-        for a in p.add:
-            out["tables"][t]["columns"][a.name] = _entry_data(a, styles[t])
-    return out
+    want = _expected(data, plans, styles)
+    text1, rest = _edit_text(text, plans, styles)
+    new = text1
+    if any(p.autos or p.pk or p.add for p in rest.values()):
+        new = _edit_tree(text1, rest, styles)
+    if new is None:
+        return None
+    doc, _ = load_text(new, "<infer>")
+    return new if doc is not None and doc.data == want else None
 
 
 def _column_style(cols) -> str:
@@ -851,10 +879,6 @@ def _column_style(cols) -> str:
         return "map"
     short = sum(isinstance(v, str) for v in cols.values())
     return "short" if short * 2 > len(cols) else "map"
-
-
-class _CannotEdit(Exception):
-    pass
 
 
 def _rt_load(text: str):
@@ -876,24 +900,13 @@ def _indent_of(line: str) -> int:
 
 def _has_comment(line: str, start: int) -> bool:
     """Whether ``line`` has a comment after column ``start`` (quotes respected)."""
-    q = None
-    prev = " "
-    for ch in line[start:]:
-        if q:
-            if ch == q:
-                q = None
-        elif ch in "\"'" and prev in " ,{[:":
-            q = ch
-        elif ch == "#" and prev in " \t":
-            return True
-        prev = ch
-    return False
+    return _comment_start(line, start) >= 0
 
 
 def _append_comment(line: str, comment: str) -> str:
     nl = "\r\n" if line.endswith("\r\n") else ("\n" if line.endswith("\n") else "")
     body = line[: len(line) - len(nl)].rstrip()
-    return f"{body}  # {comment}{nl or ''}"
+    return f"{body}  # {comment}{nl}"
 
 
 def _block_end(lines: list[str], first: int, indent: int) -> int:
@@ -909,8 +922,14 @@ def _block_end(lines: list[str], first: int, indent: int) -> int:
     return last
 
 
-def _edit_text(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> str:
-    """Edit the original lines in place at the positions ruamel reports."""
+_AUTO_TOKEN = re.compile(r"([\"']?)(auto|AUTO)\1")
+
+
+def _edit_text(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> tuple[str, dict[str, _Plan]]:
+    """Edit the original lines in place at the positions ruamel reports.
+
+    Returns the edited text and the edits that could not be placed on the text (for :func:`_edit_tree`).
+    """
     root = _rt_load(text)
     lines = text.splitlines(keepends=True)
     no_final_nl = bool(lines) and not lines[-1].endswith(("\n", "\r"))
@@ -918,90 +937,85 @@ def _edit_text(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> st
         lines[-1] += "\n"
     nl = "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
     tables = root["tables"]
+    step = _step(root)
     replace: list[tuple[int, int, int, str]] = []  # (line, start, end, text)
     comments: dict[int, str] = {}
     inserts: list[tuple[int, int, list[str]]] = []  # (after line, order, lines)
-    step = _step(root)
+    rest: dict[str, _Plan] = {}
     for t, p in plans.items():
+        r = rest.setdefault(t, _Plan())
         tm = tables[t]
-        if not hasattr(tm, "lc") or tm.fa.flow_style():
-            raise _CannotEdit(f"table {t} is a flow mapping")
-        t_line = tables.lc.key(t)[0]
+        flow_table = tm.fa.flow_style()
         keys = list(tm.keys())
+        t_line = tables.lc.key(t)[0]
         kind = tm.lc.key(keys[0])[1] if keys else None
         cols = tm.get("columns")
         for c, enc, note in p.autos:
             e = cols[c]
             if isinstance(e, str):
                 line, col = cols.lc.value(c)
-                tok_line = line
-            elif hasattr(e, "lc") and "encoding" in e:
+            elif isinstance(e, dict) and "encoding" in e:
                 line, col = e.lc.value("encoding")
-                tok_line = line
-            else:  # a mapping without `encoding`: add it as its first key
-                raise _CannotEdit("implicit auto")
-            m = re.compile(r"([\"']?)(auto|AUTO)\1").match(lines[line], col)
+            else:  # a mapping without `encoding`: the key is added on the tree
+                r.autos.append((c, enc, note))
+                continue
+            m = _AUTO_TOKEN.match(lines[line], col)
             if not m:
-                raise _CannotEdit("auto token not found")
+                r.autos.append((c, enc, note))
+                continue
             replace.append((line, m.start(2), m.end(2), enc))
-            closes = isinstance(e, str) or not e.fa.flow_style() or "}" in lines[tok_line][m.end():]
-            if closes and not _has_comment(lines[tok_line], m.end()):
-                comments[tok_line] = note
+            ends_here = isinstance(e, str) or not e.fa.flow_style() or "}" in lines[line][m.end():]
+            if ends_here and not _has_comment(lines[line], m.end()) and not _in_flow(cols, tm, tables):
+                comments[line] = note
         if p.pk:
-            if kind is None:
-                raise _CannotEdit("empty table")
-            after = None
-            for k in keys:
-                if k in ("surrogate_key", "foreign_keys", "columns", "training"):
-                    kl = tm.lc.key(k)[0]
-                    prev = [i for i in range(t_line + 1, kl) if _is_content(lines[i])]
-                    after = prev[-1] if prev else t_line
-                    break
-            if after is None:
-                after = _block_end(lines, tm.lc.key(keys[-1])[0], kind)
-            pk_val = _scalar(p.pk[0]) if len(p.pk) == 1 else "[" + ", ".join(_scalar(c) for c in p.pk) + "]"
-            new = [f"{' ' * kind}primary_key: {pk_val}  # {p.pk_comment}{nl}"]
-            if p.surrogate:
-                new.append(f"{' ' * kind}surrogate_key: {_scalar(p.surrogate)}{nl}")
-            inserts.append((after, 0, new))
+            if flow_table or kind is None:
+                r.pk, r.pk_comment, r.surrogate = p.pk, p.pk_comment, p.surrogate
+            else:
+                after = None
+                for k in keys:
+                    if k in ("surrogate_key", "foreign_keys", "columns", "training"):
+                        kl = tm.lc.key(k)[0]
+                        prev = [i for i in range(t_line + 1, kl) if _is_content(lines[i])]
+                        after = prev[-1] if prev else t_line
+                        break
+                if after is None:
+                    after = _block_end(lines, tm.lc.key(keys[-1])[0], kind)
+                pk_val = _scalar(p.pk[0]) if len(p.pk) == 1 else "[" + ", ".join(_scalar(c) for c in p.pk) + "]"
+                new = [f"{' ' * kind}primary_key: {pk_val}  # {p.pk_comment}{nl}"]
+                if p.surrogate:
+                    new.append(f"{' ' * kind}surrogate_key: {_scalar(p.surrogate)}{nl}")
+                inserts.append((after, 0, new))
         if p.add:
             style = styles[t]
-            if cols is None or (hasattr(cols, "fa") and cols.fa.flow_style() and len(cols) == 0):
-                if "columns" in tm:
-                    if cols is not None:
-                        raise _CannotEdit("empty flow columns")
-                    after = tm.lc.key("columns")[0]
-                    cind = kind + step
-                    new = []
-                else:
-                    if kind is None:
-                        raise _CannotEdit("empty table")
-                    after = _block_end(lines, tm.lc.key(keys[-1])[0], kind)
-                    cind = kind + step
-                    new = [f"{' ' * kind}columns:{nl}"]
-                vcol = None
+            vcol = None
+            if flow_table or kind is None or (cols is not None and (not isinstance(cols, dict) or cols.fa.flow_style())):
+                r.add = list(p.add)
+                continue
+            if cols is None and "columns" in tm:  # `columns:` with nothing under it
+                after, cind, new = tm.lc.key("columns")[0], kind + step, []
+            elif cols is None:
+                after = _block_end(lines, tm.lc.key(keys[-1])[0], kind)
+                cind, new = kind + step, [f"{' ' * kind}columns:{nl}"]
             else:
-                if cols.fa.flow_style():
-                    raise _CannotEdit("flow columns")
                 ckeys = list(cols.keys())
                 cind = cols.lc.key(ckeys[0])[1]
                 last = ckeys[-1]
                 after = _block_end(lines, cols.lc.key(last)[0], cind)
-                vl, vc = cols.lc.value(last)
-                kl, kc = cols.lc.key(last)
-                vcol = vc if vl == kl and vc > kc + len(str(last)) + 2 else None
+                (kl, kc), (vl, vc) = cols.lc.key(last), cols.lc.value(last)
+                if vl == kl and vc > kc + len(str(last)) + 2:
+                    vcol = vc  # the values are aligned: align the new ones too
                 new = []
             for a in p.add:
                 key = _scalar(a.name)
-                pad = " " * max(1, (vcol - cind - len(key) - 1) if vcol else 1)
+                pad = " " * (max(1, vcol - cind - len(key) - 1) if vcol else 1)
                 new.append(f"{' ' * cind}{key}:{pad}{_entry_text(a, style)}  # {a.comment}{nl}")
             inserts.append((after, 1, new))
     by_line: dict[int, list] = {}
-    for r in replace:
-        by_line.setdefault(r[0], []).append(r)
+    for rep in replace:
+        by_line.setdefault(rep[0], []).append(rep)
     for line, reps in by_line.items():
         s = lines[line]
-        for _, a, b, new in sorted(reps, key=lambda r: -r[1]):
+        for _, a, b, new in sorted(reps, key=lambda x: -x[1]):
             s = s[:a] + new + s[b:]
         lines[line] = s
     for line, note in comments.items():
@@ -1011,32 +1025,45 @@ def _edit_text(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> st
     out = "".join(lines)
     if no_final_nl and out.endswith("\n"):
         out = out[:-1]  # keep the file's missing final newline
-    return out
+    return out, rest
+
+
+def _in_flow(*maps) -> bool:
+    return any(getattr(m, "fa", None) is not None and m.fa.flow_style() for m in maps)
 
 
 def _step(root) -> int:
     """The document's mapping indentation step (2 when it cannot be seen)."""
-    try:
-        tables = root["tables"]
-        first = next(iter(tables))
-        tm = tables[first]
-        k = next(iter(tm))
-        return max(1, tm.lc.key(k)[1] - tables.lc.key(first)[1])
-    except Exception:  # noqa: BLE001
-        return 2
+    for t, tm in root["tables"].items():
+        if hasattr(tm, "lc") and not tm.fa.flow_style() and len(tm):
+            return max(1, tm.lc.key(next(iter(tm)))[1] - root["tables"].lc.key(t)[1])
+    return 2
+
+
+def _seq_offset(text: str, step: int) -> int:
+    """How far a block sequence's dash sits right of its parent key (``foreign_keys:``)."""
+    lines = text.splitlines()
+    for i, ln in enumerate(lines):
+        s = ln.lstrip(" ")
+        if s.startswith("- ") and i:
+            prev = next((lines[j] for j in range(i - 1, -1, -1) if _is_content(lines[j])), None)
+            if prev is not None and prev.rstrip().endswith(":"):
+                return max(0, _indent_of(ln) - _indent_of(prev))
+    return step
 
 
 def _edit_tree(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> str | None:
-    """Fallback: edit ruamel's tree, dump it, and merge only the changed lines into the text."""
+    """Edit ruamel's tree, dump it, and merge only the changed lines into the text."""
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap as CM
     from ruamel.yaml.comments import CommentedSeq as CS
-    from ruamel.yaml.util import load_yaml_guess_indent
 
-    _, ind, bsi = load_yaml_guess_indent(text)
+    probe = _rt_load(text)
+    step = _step(probe)
+    off = _seq_offset(text, step)
     y = YAML(typ="rt")
     y.preserve_quotes = True
-    y.indent(mapping=ind or 2, sequence=(ind or 2) + (bsi or 0), offset=bsi or 0)
+    y.indent(mapping=step, sequence=off + 2, offset=off)
     y.width = 4096
 
     def dump(obj) -> str:
@@ -1044,8 +1071,7 @@ def _edit_tree(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> st
         y.dump(obj, buf)
         return buf.getvalue()
 
-    before = y.load(text)
-    base = dump(before)
+    base = dump(y.load(text))
     root = y.load(text)
     for t, p in plans.items():
         tm = root["tables"][t]
@@ -1054,15 +1080,16 @@ def _edit_tree(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> st
             e = cols[c]
             if isinstance(e, dict):
                 if "encoding" in e:
-                    e["encoding"] = type(e["encoding"])(enc) if isinstance(e["encoding"], str) else enc
+                    e["encoding"] = enc
                 else:
                     e.insert(0, "encoding", enc)
-                if not (c in cols.ca.items and len(cols.ca.items[c]) > 2 and cols.ca.items[c][2]):
-                    cols.yaml_add_eol_comment(note, c)
             else:
-                old = cols[c]
-                cols[c] = type(old)(enc) if type(old) is not str else enc
-                if not (c in cols.ca.items and len(cols.ca.items[c]) > 2 and cols.ca.items[c][2]):
+                cols[c] = enc
+            if not _in_flow(cols, tm) and not (c in cols.ca.items and cols.ca.items[c][2] if
+                                              len(cols.ca.items.get(c, ())) > 2 else False):
+                if isinstance(e, dict) and not e.fa.flow_style():
+                    e.yaml_add_eol_comment(note, "encoding")
+                else:
                     cols.yaml_add_eol_comment(note, c)
         if p.pk:
             keys = list(tm.keys())
@@ -1072,7 +1099,7 @@ def _edit_tree(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> st
             if len(p.pk) > 1:
                 val = CS(list(p.pk))
                 val.fa.set_flow_style()
-            tm.insert(pos, "primary_key", val, comment=p.pk_comment)
+            tm.insert(pos, "primary_key", val, comment=None if tm.fa.flow_style() else p.pk_comment)
             if p.surrogate:
                 tm.insert(pos + 1, "surrogate_key", p.surrogate)
         if p.add:
@@ -1085,7 +1112,8 @@ def _edit_tree(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> st
                     d = CM(d)
                     d.fa.set_flow_style()
                 cm[a.name] = d
-                cm.yaml_add_eol_comment(a.comment, a.name)
+                if not _in_flow(cm, tm):
+                    cm.yaml_add_eol_comment(a.comment, a.name)
     out = dump(root)
     merged = _merge(text, base, out)
     return merged if merged is not None else out
@@ -1201,9 +1229,27 @@ def main(args, emit_diagnostics) -> int:
     return _exit(diags, args.fail_on)
 
 
-def _main_update(args, emit_diagnostics) -> int:
+def write_update(up: SpecUpdate) -> list[Diagnostic]:
+    """Write an update atomically (keeping the file's mode), unless the file changed since it was read.
+
+    Returns ``[]`` when written (or nothing changed), else the D040 that refused the write.
+    """
     from .emit import write_atomic
 
+    if not up.changed:
+        return []
+    try:
+        now = hashlib.sha256(up.path.read_bytes()).hexdigest()
+    except OSError:
+        now = None
+    if now != up.sha256:
+        return [make("D040", f"{up.path} changed on disk while infer was working; nothing was written",
+                     span=Span(file=str(up.path)), help="run `synthspec infer --spec SPEC --write` again")]
+    write_atomic(up.path, (b"\xef\xbb\xbf" if up.bom else b"") + up.new_text.encode("utf-8"))
+    return []
+
+
+def _main_update(args, emit_diagnostics) -> int:
     path = Path(args.spec)
     if not path.is_file():
         return _usage(f"{path} does not exist")
@@ -1220,18 +1266,10 @@ def _main_update(args, emit_diagnostics) -> int:
         emit_diagnostics(up.diagnostics, args, sources)
         sys.stdout.write(up.new_text)
         return _exit(up.diagnostics, args.fail_on)
-    if up.changed:
-        data = (b"\xef\xbb\xbf" if up.bom else b"") + up.new_text.encode("utf-8")
-        try:
-            now = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            now = None
-        if now != up.sha256:
-            d = make("D040", f"{path} changed on disk while infer was working; nothing was written",
-                     span=Span(file=str(path)), help="run `synthspec infer --spec SPEC --write` again")
-            emit_diagnostics(up.diagnostics + [d], args, sources)
-            return EXIT_TOOL
-        write_atomic(path, data)
+    refused = write_update(up)
+    if refused:
+        emit_diagnostics(up.diagnostics + refused, args, sources)
+        return EXIT_TOOL
     emit_diagnostics(up.diagnostics, args, sources)
     if args.format == "text":
         if up.changed:
