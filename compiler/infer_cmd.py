@@ -863,12 +863,17 @@ def _apply_edits(text: str, data: dict, plans: dict[str, _Plan]) -> str | None:
 
     styles = {t: _column_style(data["tables"][t].get("columns")) for t in plans}
     want = _expected(data, plans, styles)
+    crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
+    if crlf:  # edit with \n (as ruamel writes), give the file its \r\n back
+        text = text.replace("\r\n", "\n")
     text1, rest = _edit_text(text, plans, styles)
     new = text1
     if any(p.autos or p.pk or p.add for p in rest.values()):
         new = _edit_tree(text1, rest, styles)
     if new is None:
         return None
+    if crlf:
+        new = new.replace("\n", "\r\n")
     doc, _ = load_text(new, "<infer>")
     return new if doc is not None and doc.data == want else None
 
@@ -956,7 +961,20 @@ def _edit_text(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> tu
                 line, col = cols.lc.value(c)
             elif isinstance(e, dict) and "encoding" in e:
                 line, col = e.lc.value("encoding")
-            else:  # a mapping without `encoding`: the key is added on the tree
+            elif isinstance(e, dict) and e.fa.flow_style():  # `{pii: name}`: `encoding` goes first
+                line, col = cols.lc.value(c)
+                if not lines[line].startswith("{", col):
+                    r.autos.append((c, enc, note))
+                    continue
+                replace.append((line, col + 1, col + 1, f"encoding: {enc}" + (", " if len(e) else "")))
+                if "}" in lines[line][col:] and not _has_comment(lines[line], col) and not _in_flow(cols, tm, tables):
+                    comments[line] = note
+                continue
+            elif isinstance(e, dict) and len(e):  # a block mapping without `encoding`: a first line
+                kl, kc = e.lc.key(next(iter(e)))
+                inserts.append((kl - 1, 2, [f"{' ' * kc}encoding: {enc}  # {note}{nl}"]))
+                continue
+            else:
                 r.autos.append((c, enc, note))
                 continue
             m = _AUTO_TOKEN.match(lines[line], col)
@@ -1002,7 +1020,7 @@ def _edit_text(text: str, plans: dict[str, _Plan], styles: dict[str, str]) -> tu
                 last = ckeys[-1]
                 after = _block_end(lines, cols.lc.key(last)[0], cind)
                 (kl, kc), (vl, vc) = cols.lc.key(last), cols.lc.value(last)
-                if vl == kl and vc > kc + len(str(last)) + 2:
+                if vl == kl and lines[vl][vc - 2:vc] == "  ":
                     vcol = vc  # the values are aligned: align the new ones too
                 new = []
             for a in p.add:

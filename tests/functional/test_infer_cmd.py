@@ -437,3 +437,26 @@ def test_docs_examples(tmp_path):
             assert doc[s:e] == real, f"{opener.strip()} drifted (SYNTHSPEC_UPDATE_DOCS=1 rewrites it)"
     if UPDATE:
         DOC.write_text(doc, "utf-8")
+
+
+def test_update_crlf_implicit_auto_and_quoted_names(tmp_path):
+    (tmp_path / "data").mkdir()
+    pd.DataFrame({"id": range(1, 51), "first name": ["Anna", "Joan"] * 25, "yes": [1, 2, 3, 4, 5] * 10,
+                  "note": ["x", "y"] * 25}).to_parquet(tmp_path / "data" / "people.parquet", index=False)
+    lines = ["spec_version: 1", "name: q", "sources:", "  s: {kind: files, path: data}", "tables:", "  people:",
+             "    source: s/people.parquet", "    columns:", "      note: {pii: other}", '      "first name":',
+             "        description: hi", ""]
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes("\r\n".join(lines).encode())
+    r = cli("--spec", "spec.yaml", "--write", "--format", "json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert '"D004"' in r.stdout  # machine-readable diagnostics on stdout, the spec in its file
+    raw = spec.read_bytes().decode()
+    assert raw.count("\r\n") == raw.count("\n")  # still CRLF throughout
+    new = raw.split("\r\n")
+    assert "      note: {encoding: categorical, pii: other}  # 2 distinct values" in new
+    assert '        encoding: categorical  # name says person name; values are words; looks like pii: name' in new
+    assert '      "yes": {encoding: numeric_discrete}  # 5 distinct values' in new
+    assert [ln for ln in lines if ln not in new] == ["      note: {pii: other}"]
+    compiles_with_data(spec)
+    assert cli("--spec", "spec.yaml", "--format", "json", cwd=tmp_path).returncode == 2  # JSON and a spec on stdout
