@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from ruamel.yaml import YAML
 
 from compiler.api import compile_spec
