@@ -33,7 +33,17 @@ PII_TAG = {
     "pii_name": "name", "pii_email": "email", "pii_phone": "phone", "pii_address": "address", "pii_other": "other",
 }
 
-_ID_TOKENS = {"id", "key", "pk", "fk", "code", "no", "nr", "num", "number", "uuid", "guid", "ref", "cd", "nbr"}
+_ID_TOKENS = {"id", "key", "pk", "fk", "code", "no", "nr", "num", "number", "uuid", "guid", "ref", "cd", "nbr",
+              # the same words in the languages of our users' schemas (Catalan, Spanish, French, German...)
+              "identificador", "identificacio", "identificacion", "identifier", "ident", "codi", "codigo",
+              "numero", "nro", "clau", "clave", "identifiant", "nummer", "kennung"}
+#: a leading "number of" marker: N_Expedient, num_order, no_factura
+_ID_PREFIX_TOKENS = {"n", "num", "no", "nr", "nro", "numero", "id", "cod", "codi", "code"}
+
+
+def _idish(col: str) -> bool:
+    toks = word_tokens(col)
+    return bool(toks) and (toks[-1] in _ID_TOKENS or (len(toks) >= 2 and toks[0] in _ID_PREFIX_TOKENS))
 _DATE_FORMATS = ("iso_date", "iso_datetime", "iso_datetime_tz", "date_dmy", "date_mdy", "date_ymd_slash", "time")
 _AUDIT_TOKENS = {"update", "updated", "modified", "modify", "changed", "audit", "inserted", "loaded", "etl"}
 _NOT_EVENT_TOKENS = _AUDIT_TOKENS | {"birth", "dob", "born", "naixement", "nacimiento", "expiry", "expires"}
@@ -141,8 +151,8 @@ def infer_column(profile: ColumnProfile, *, table_is_child: bool = False) -> Col
     nn = p.non_null
     f = p.formats
 
-    def out(enc, kind, reason, conf, convert=None):
-        return ColumnInference(encoding=enc, reason=reason, confidence=round(conf, 3), pii=PII_TAG.get(kind),
+    def out(enc, kind, reason, conf, convert=None, pii=None):
+        return ColumnInference(encoding=enc, reason=reason, confidence=round(conf, 3), pii=pii or PII_TAG.get(kind),
                                kind=kind, convert=convert)
 
     # 1. Name-evidenced PII that holds even for sparse columns.
@@ -159,7 +169,8 @@ def infer_column(profile: ColumnProfile, *, table_is_child: bool = False) -> Col
         return out("character", "pii_email", f"{f['email']:.0%} of values are e-mail addresses", f["email"])
     ids = f.get("dni", 0) + f.get("nie", 0) + f.get("nif_cif", 0)
     if ids >= 0.9:
-        return out("character", "pii_other", f"{ids:.0%} of values are DNI/NIE/NIF with a valid check letter", ids)
+        return out("character", "pii_other", f"{ids:.0%} of values are DNI/NIE/NIF with a valid check letter", ids,
+                   pii="national_id")
     if f.get("iban", 0) >= 0.9:
         return out("character", "pii_other", f"{f['iban']:.0%} of values are IBANs with a valid checksum", f["iban"])
     if f.get("latlong_pair", 0) >= 0.95:
@@ -200,7 +211,9 @@ def infer_column(profile: ColumnProfile, *, table_is_child: bool = False) -> Col
     if f.get("phone", 0) >= 0.9 and p.distinct_share >= 0.5:
         return out("character", "pii_phone", f"{f['phone']:.0%} of values are phone numbers", 0.75)
     if _has(tokens, _NATIONAL_ID_TOKENS):
-        return out("character", "pii_other", "name says national id / account number", 0.7)
+        return out("character", "pii_other", "name says national id / account number", 0.7,
+                   pii="national_id" if _has(tokens, {"dni", "nie", "nif", "ssn", "passport", "nss", "nin", "sin"})
+                   else None)
     if p.physical == "string" and (_has(tokens, _USER_TOKENS) and not _has(tokens, _ID_TOKENS)):
         return out("categorical" if p.distinct_share < 0.5 else "character", "pii_other",
                    "name says user name / password", 0.7)
@@ -519,6 +532,16 @@ def _keyish(p: ColumnProfile) -> bool:
     return False
 
 
+def _distinctive(p: ColumnProfile) -> bool:
+    """String keys whose values cannot coincide by chance: fixed-width non-numeric codes or UUIDs."""
+    if p.physical != "string":
+        return False
+    if p.formats.get("uuid", 0) >= 0.99:
+        return True
+    return (p.distinct_lengths == 1 and (p.min_length or 0) >= 4 and p.formats.get("code", 0) >= 0.99
+            and p.formats.get("integer", 0) < 0.5)
+
+
 def _int_like(p: ColumnProfile) -> bool:
     return p.physical == "int" or (p.physical == "float" and bool(p.integral)) or (
         p.physical == "string" and p.formats.get("integer", 0) >= 0.999)
@@ -552,9 +575,12 @@ def _pk_score(t: _T, col: str, table_stems: dict[str, str]) -> tuple[int, list[s
     if _nn(col) in {"id", "key", "pk", "uuid", "guid"} or (cs and (cs == ts or cs == _nn(t.name))):
         score += 3
         why.append("name matches the table")
-    elif toks and toks[-1] in _ID_TOKENS:
+    elif toks and _idish(col):
         score += 1
         why.append("id-like name")
+    if p.physical == "string" and p.distinct_lengths == 1 and p.formats.get("code", 0) >= 0.99:
+        score += 1
+        why.append("fixed-width codes")
     if list(t.df.columns).index(col) == 0:
         score += 1
         why.append("first column")
@@ -652,14 +678,14 @@ def infer_schema(tables: dict, *, declared: dict | None = None, row_counts: dict
             changed = True
             continue
         cands = [c for c, p in t.prof.columns.items() if p.null_count == 0 and _keyish(p) and p.distinct > 1]
-        cands.sort(key=lambda c: (-(_tokens(c)[-1:] and _tokens(c)[-1] in _ID_TOKENS or c in fk_cols),
+        cands.sort(key=lambda c: (-(_idish(c) or c in fk_cols),
                                   list(t.df.columns).index(c)))
         found = None
         from itertools import combinations
 
         for size in (2, 3):
             for combo in combinations(cands[:8], size):
-                if all((_tokens(c)[-1] in _ID_TOKENS) or c in fk_cols for c in combo) and _composite_unique(t.df, combo):
+                if all(_idish(c) or c in fk_cols for c in combo) and _composite_unique(t.df, combo):
                     found = tuple(sorted(combo, key=list(t.df.columns).index))
                     break
             if found:
@@ -793,6 +819,10 @@ def _find_single_fks(T: dict[str, _T], pks: dict[str, PrimaryKeyInference], skip
                     if parent == child and incl >= 0.999 and p.null_count > 0 and _self_hierarchy_ok(t, col, k):
                         ok = True
                         name = 0
+                    elif parent != child and _distinctive(kp) and _distinctive(p) and len(cv) >= 20 \
+                            and incl >= 0.98 * exp:
+                        ok = True  # values no other column could hold by chance (fixed-width codes, UUIDs)
+                        name = 0
                 if not ok:
                     continue
                 if own_pk and own_pk.columns == (col,) and name < 3:
@@ -806,7 +836,7 @@ def _find_single_fks(T: dict[str, _T], pks: dict[str, PrimaryKeyInference], skip
                 continue
             cands.sort(key=lambda c: (-c[0], -c[1], T[c[2]].order))
             name, _, parent, k, incl, orphans, ev = cands[0]
-            if name == 0 and cands[0][2] != child:
+            if name == 0 and cands[0][2] != child and not (_distinctive(p) and len(cands) == 1):
                 continue
             conf = {3: 0.95, 2: 0.85, 1: 0.7, 0: 0.6}[name] * (1.0 if incl is None or incl >= 0.999 else 0.9)
             if incl is None:
@@ -902,6 +932,9 @@ def _choose_context(T, pks, fks, declared) -> list[ForeignKeyInference]:
             if cov >= 0.9 * min(1.0, len(c.df) / max(1, c.total) * 10):
                 s += 1
                 why.append(f"{cov:.0%} of parents have children")
+        if fk.null_count:
+            s -= 2
+            why.append("NULLs in the key (rows without an owner)")
         if p.total <= 5:
             s -= 3
             why.append("parent has 5 rows or fewer (lookup)")
@@ -961,7 +994,7 @@ def _choose_context(T, pks, fks, declared) -> list[ForeignKeyInference]:
         is_ctx = fk.child_table in edges and edges[fk.child_table][1] == i
         ev = fk.evidence
         if is_ctx:
-            ev += "; context: " + ", ".join(edges[fk.child_table][2])
+            ev += "; context: " + (", ".join(edges[fk.child_table][2]) or "the strongest owner candidate")
         out.append(replace(fk, is_context=is_ctx, evidence=ev,
                            context_score=float(edges[fk.child_table][0][0]) if is_ctx else None))
     return out
