@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 from pathlib import Path
 
 import jsonschema
@@ -37,6 +38,8 @@ from tests.strategies import mutated_documents, to_yaml, valid_specs
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "spec-v1.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text("utf-8"))
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
+#: SYNTHSPEC_PROPERTY_SCALE=10 for a deep run
+SCALE = float(os.environ.get("SYNTHSPEC_PROPERTY_SCALE", "1"))
 
 
 def pydantic_errors(doc) -> list[dict] | None:
@@ -96,7 +99,7 @@ def test_committed_schema_is_generated_from_the_models():
 # properties
 # ------------------------------------------------------------------------------------------
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(80 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=valid_specs())
 def test_both_accept_every_valid_spec(spec):
     assert pydantic_errors(spec) is None
@@ -109,7 +112,7 @@ def test_both_accept_every_valid_spec(spec):
     assert pydantic_errors(doc.data) is None and not schema_errors(doc.data)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=int(400 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.filter_too_much])
 @given(mutation=mutated_documents())
 def test_both_accept_or_both_reject_every_mutation(mutation):
@@ -117,7 +120,7 @@ def test_both_accept_or_both_reject_every_mutation(mutation):
     assert_agree(doc)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(150 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutation=mutated_documents(ops=("float_for_int", "wrong_type", "out_of_range", "bool_for_number",
                                        "str_for_number"), integral_floats=False))
 def test_numbers_agree_apart_from_the_documented_classes(mutation):
