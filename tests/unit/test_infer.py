@@ -84,7 +84,7 @@ def test_pii_detection():
     assert col("correo", [f"user{i}@example.org" for i in range(50)]).pii == "email"
     assert col("telefono", [f"+34 6{i:02d} 123 456" for i in range(50)]).pii == "phone"
     assert col("first_name", ["Ana", "Joan", "Marta", "Pere"] * 10).kind == "pii_name"
-    assert col("dni", ["12345678Z", "00000000T"] * 10).pii == "other"
+    assert col("dni", ["12345678Z", "00000000T"] * 10).pii == "national_id"  # the spec language has the tag
     assert col("postal_code", ["08001", "28004"] * 10).kind == "pii_other"
     assert col("address", ["Carrer Major 1", "Gran Via 22"] * 10).kind == "pii_address"
 
