@@ -168,6 +168,8 @@ def _convert(doc: Document, data: Any, err: dict, *, base: tuple = ()) -> Diagno
                     span=doc.locate(full_path), path=full_path,
                     help=_missing_help(field))
     code = None
+    if etype == "finite_number":  # .inf / .nan
+        code = _FIELD_CODES.get(field, "S004")
     if field in _FIELD_CODES and etype.startswith(("greater_than", "less_than")):
         code = _FIELD_CODES[field]
     if field == "model" and etype == "literal_error":

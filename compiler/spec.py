@@ -52,7 +52,7 @@ def canonical_encoding(name: str) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class Sample(_Model):
@@ -189,7 +189,7 @@ class Profile(_Model):
 class Spec(_Model):
     """A synthspec spec (version 1)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, title="synthspec spec v1")
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False, title="synthspec spec v1")
 
     spec_version: Literal[1] = Field(description="Always 1.")
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$", description="Dataset name; names build/<name>/.")

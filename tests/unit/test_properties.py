@@ -428,9 +428,6 @@ def test_context_parent_precedes_child_when_non_context_fks_form_a_cycle(tmp_pat
     assert order.index("p") < order.index("c") < order.index("d"), order
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `max_training_time: .inf` / `max_epochs: .inf` pass the schema stage "
-                                       "(no upper bound; pydantic floats allow inf), compile_spec reports ok, then "
-                                       "emit's json.dumps(allow_nan=False) raises: the CLI prints X001 internal error")
 def test_infinite_training_budget_is_a_diagnostic_not_a_crash(tmp_path):
     text = "spec_version: 1\nname: x\ntraining: {max_epochs: .inf}\ntables:\n  a: {primary_key: id}\n"
     res = _compile_text(text, tmp_path)
