@@ -17,15 +17,18 @@ the *format*:
   numbering after the source maximum, zero-padded to the source width when all widths are equal;
   when the width's number space runs out, unused numbers below the maximum are taken, and only
   when even that is not enough is the width grown (reported as a note).
-* **other strings** (UUIDs, random tokens, names): a per-position template is inferred, each
-  position's character class being the smallest of digits / hex / lower / upper / lower+digits /
-  upper+digits / letters / alphanumerics that contains every character seen there (a position
-  with a single punctuation character, such as UUID dashes, stays literal). Fresh values are drawn
-  with a seeded generator; lengths follow the source length distribution.
-* **composite keys** get their component columns back. One component carries uniqueness: the one
-  with the most distinct values (preferring components that are not shared; ties go to the later
-  column, typically a running number); it gets globally unique fresh values as above, which makes
-  every tuple unique. A component whose values are shared by many rows (average multiplicity ≥
+* **other strings** (UUIDs, structured codes such as ``PRC-2005-0094``, random tokens): a
+  per-position template is inferred. With at least 20 source values a position keeps the
+  characters seen there (a single character — UUID dashes, a version nibble — stays literal);
+  with fewer, it takes the smallest class of digits / hex / lower / upper / lower+digits /
+  upper+digits / letters / alphanumerics that holds them. When the template has too little room
+  for unique fresh values, positions widen to their class, and only then are keys lengthened
+  (reported). Fresh values are drawn with a seeded generator; lengths follow the source length
+  distribution.
+* **composite keys** get their component columns back. One component carries uniqueness: among
+  the components that are not shared (below), the one with the most distinct values (ties: the
+  later); if all are shared, the last one, by the usual (group, running number) layout. It gets
+  globally unique fresh values as above, which makes every tuple unique. A component whose values are shared by many rows (average multiplicity ≥
   :data:`SHARED_MIN_ROWS`, e.g. a procedure code) keeps its values and their frequencies: they are
   sampled from the source values held by at least :data:`SHARED_MIN_ROWS` rows (the rare-value
   threshold of the engine's value protection; such values identify no one). Any other component
@@ -176,6 +179,21 @@ def _infer_pattern(strs: Sequence[str]) -> PatternFormat | None:
     return PatternFormat(prefix=prefix or "", suffix=suffix or "", width=widths.pop() if fixed else 0, max_number=mx)
 
 
+def _class_for(chars: set[str]) -> str:
+    """The smallest named class (digits, hex, lower, …) holding every char, else the chars."""
+    for _, alphabet in _ALPHABETS:
+        if chars <= set(alphabet):
+            return alphabet
+    return "".join(sorted(chars))
+
+
+def position_class(alphabet: str) -> str:
+    """What a template position may widen to when room is needed (punctuation stays literal)."""
+    if len(alphabet) == 1 and not alphabet.isalnum():
+        return alphabet
+    return _class_for(set(alphabet))
+
+
 def _alphabet_for(chars: set[str], n_values: int) -> str:
     if len(chars) == 1:
         (c,) = chars
@@ -184,10 +202,11 @@ def _alphabet_for(chars: set[str], n_values: int) -> str:
         if not c.isalnum() or n_values >= _LITERAL_MIN_VALUES:
             return c
         return _class_of(c)
-    for _, alphabet in _ALPHABETS:
-        if chars <= set(alphabet):
-            return alphabet
-    return "".join(sorted(chars))
+    if n_values >= _LITERAL_MIN_VALUES:
+        # enough values: keep the characters seen at this position (a year "20[0-2]x" stays
+        # plausible); widened to the class only if uniqueness needs the room
+        return "".join(sorted(chars))
+    return _class_for(chars)
 
 
 def _class_of(c: str) -> str:
@@ -298,7 +317,7 @@ def _fresh_template(fmt: TemplateFormat, n: int, used: set, seed: int, salt: str
     lengths = list(fmt.lengths)
     # room: need comfortably more combinations than values, else rejection sampling stalls
     if _space(positions, lengths) < 4 * (n + len(used)):
-        positions = [_class_of(a) if len(a) == 1 and a.isalnum() else a for a in positions]
+        positions = [position_class(a) for a in positions]
     while _space(positions, lengths) < 4 * (n + len(used)):
         positions.append("0123456789")
         lengths = [L + 1 for L in lengths]
@@ -354,9 +373,11 @@ def composite_fresh_keys(source, n: int, *, seed: int = 0, salt: str = "",
     rows = len(source)
     distinct = {c: int(source[c].nunique(dropna=True)) for c in cols}
     shared = {c: rows > 0 and distinct[c] > 0 and rows / distinct[c] >= SHARED_MIN_ROWS for c in cols}
-    # one component carries uniqueness: the one with the most distinct values (ties: the later,
-    # typically the running number); it gets globally unique fresh values
-    unique_col = max(reversed(cols), key=lambda c: (not shared[c], distinct[c]))
+    # one component carries uniqueness and gets globally unique fresh values: the non-shared one
+    # with the most distinct values (ties: the later); if every component is shared, the last
+    # one, by the usual (group, running number) layout of composite keys
+    free = [c for c in cols if not shared[c]]
+    unique_col = max(reversed(free), key=lambda c: distinct[c]) if free else cols[-1]
     out = {}
     for c in cols:
         col = source[c]

@@ -58,7 +58,7 @@ class OutputError(Exception):
 def resolve(base_dir: Path, rel: str) -> Path:
     """A manifest path (posix, relative to the manifest's folder) as a local path."""
     p = PurePosixPath(rel)
-    return Path(p) if p.is_absolute() else (base_dir / Path(*p.parts))
+    return Path(os.path.normpath(Path(p) if p.is_absolute() else (base_dir / Path(*p.parts))))
 
 
 def read_source(source: Mapping[str, Any], base_dir: Path):
