@@ -153,8 +153,15 @@ class Output(_Model):
 
 
 class Quality(_Model):
-    min_accuracy: float | None = Field(None, ge=0, le=1)
-    max_discriminator_auc: float | None = Field(None, ge=0, le=1)
+    """Thresholds `synthspec run` checks after writing the report (a run outside them fails with R016)."""
+
+    min_accuracy: float | None = Field(None, ge=0, le=1, description="Minimum overall accuracy per table.")
+    max_discriminator_auc: float | None = Field(None, ge=0, le=1,
+                                                description="Maximum discriminator AUC (0.5 = indistinguishable).")
+    max_dcr_share: float | None = Field(None, ge=0, le=1,
+                                        description="Maximum share of synthetic rows closer to training than holdout.")
+    max_identical_matches: float | None = Field(None, ge=0, le=1,
+                                                description="Maximum share of synthetic rows identical to training rows.")
 
 
 class Engine(_Model):
