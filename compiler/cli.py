@@ -37,26 +37,43 @@ def _add_output_opts(p, *, fail_on=True):
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
 
+def _add_project_opts(p):
+    p.add_argument("--select", "-s", action="append", default=[], metavar="NAME|PATH",
+                   help="project mode: compile only these specs (name, path or glob; repeatable)")
+    p.add_argument("--project", metavar="FILE|DIR", help="project file (default: synthspec.yaml here or above)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="synthspec", description="Schema-first compiler for synthetic data specs (MOSTLY AI).")
     ap.add_argument("--version", action="version", version=f"synthspec {__version__}")
     sub = ap.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("validate", help="check specs without writing anything")
-    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="spec files (none: the project's, see docs/ci.md)")
+    _add_project_opts(p)
     p.add_argument("--profile", "-p")
     p.add_argument("--data", metavar="DIR", help="read every table from files in DIR")
     p.add_argument("--no-data", action="store_true", help="do not read any data")
     _add_output_opts(p)
 
     p = sub.add_parser("compile", help="check specs and write generator.json, generate.json, manifest.json")
-    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="spec files (none: the project's, see docs/ci.md)")
+    _add_project_opts(p)
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default build/<name>; one spec only)")
     p.add_argument("--profile", "-p")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if artifacts on disk are out of date")
     p.add_argument("--data", metavar="DIR", help="read every table from files in DIR")
     p.add_argument("--no-data", action="store_true", help="do not read any data")
     _add_output_opts(p)
+
+    p = sub.add_parser("diff", help="semantic diff of specs between two git revisions, folders or spec files")
+    p.add_argument("base", metavar="BASE", help="git revision, folder or spec file")
+    p.add_argument("head", metavar="HEAD", help="git revision, folder or spec file")
+    p.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--fail-on", choices=("breaking", "retrain", "regenerate", "metadata", "never"), default="never",
+                   help="lowest class of change that makes the exit code 1 (default: never)")
+    p.add_argument("--profile", "-p", help="compare both sides compiled with this profile")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     p = sub.add_parser("graph", help="print the relational graph (mermaid or dot)")
     p.add_argument("spec", metavar="SPEC")
@@ -137,6 +154,8 @@ def _exit_code(diags: list[Diagnostic], fail_on: str, *, failed: bool = False) -
 def cmd_compile(args, *, write: bool) -> int:
     from .api import compile_spec
 
+    if _project_mode(args):
+        return cmd_project(args, write=write)
     if args.output and len(args.specs) > 1:
         raise _Usage("-o/--output takes one spec; compile several specs into build/<name>/")
     all_diags: list[Diagnostic] = []
@@ -164,6 +183,66 @@ def cmd_compile(args, *, write: bool) -> int:
         for m in messages:
             print(m, file=sys.stderr)
     return _exit_code(all_diags, args.fail_on, failed=failed)
+
+
+def _project_mode(args) -> bool:
+    """No SPEC, ``--select`` or ``--project``; or every SPEC is listed by the project found here
+    (so that it is compiled with the project's defaults and output folder, as CI compiles it)."""
+    if not args.specs or args.select or args.project:
+        if args.specs and (args.select or args.project):
+            raise _Usage("give SPEC files or --select/--project, not both")
+        return True
+    from .project import find_project, load_project
+
+    found = find_project()
+    if found is None:
+        return False
+    project, diags = load_project(found, require_specs=False)
+    if project is None or not project.specs:
+        return False
+    listed = set(project.specs)
+    if all(Path(s).resolve() in listed for s in args.specs):
+        args.project, args.select = str(found), list(args.specs)
+        return True
+    return False
+
+
+def cmd_project(args, *, write: bool) -> int:
+    from .project import PROJECT_FILE, compile_project, find_project
+
+    target = args.project or find_project()
+    if target is None:
+        raise _Usage(f"no SPEC given and no {PROJECT_FILE} in {os.getcwd()} or a parent folder; "
+                     "give spec files, or list them in a project file (docs/ci.md)")
+    mode = ("check" if args.check else "write") if write else "validate"
+    if args.output and len(args.select) != 1:
+        raise _Usage("-o/--output takes one spec; select one with --select, or compile into the project's output")
+    try:
+        res = compile_project(target, select_=args.select, profile=args.profile, out_dir=args.output,
+                              data=args.data, use_data=not args.no_data, mode=mode)
+    except ValueError as exc:
+        raise _Usage(str(exc)) from None
+    emit_diagnostics(res.diagnostics, args, res.sources)
+    if args.format == "text":
+        for o in res.specs:
+            if o.ok and mode == "write":
+                print(f"{o.name}: {len(o.written)} of 3 artifacts updated in {o.out_dir}", file=sys.stderr)
+        if res.project is not None and res.specs:
+            print(f"{len(res.specs)} specs, {res.hits} from cache", file=sys.stderr)
+    return _exit_code(res.diagnostics, args.fail_on, failed=not res.ok)
+
+
+def cmd_diff(args) -> int:
+    from .diff import diff, render
+
+    result = diff(args.base, args.head, profile=args.profile)
+    if result.diagnostics:
+        emit_diagnostics(result.diagnostics, argparse.Namespace(format="text", color=args.color), result.sources)
+    if result.resolved:
+        sys.stdout.write(render(result, args.format))
+    if any(d.severity >= Severity.ERROR and d.code == "E020" for d in result.diagnostics):
+        return EXIT_FINDINGS
+    return EXIT_FINDINGS if result.fails(args.fail_on) else EXIT_OK
 
 
 def cmd_graph(args) -> int:
@@ -375,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_compile(args, write=False)
         if args.cmd == "compile":
             return cmd_compile(args, write=True)
+        if args.cmd == "diff":
+            return cmd_diff(args)
         if args.cmd == "graph":
             return cmd_graph(args)
         if args.cmd == "explain":

@@ -114,6 +114,13 @@ _ALL = [
     CodeInfo("E001", "unresolved-auto-encoding", E, "A column is on `auto` and no data is reachable to resolve it."),
     CodeInfo("E002", "artifact-out-of-date", E, "`--check`: an artifact on disk differs from what compile would write."),
     CodeInfo("E003", "write-failed", E, "An artifact could not be written."),
+    # projects (synthspec.yaml), the compile cache and `synthspec diff`
+    CodeInfo("E010", "project-file-invalid", E, "The project file `synthspec.yaml` is not valid, or lists specs that cannot be compiled together."),
+    CodeInfo("E011", "project-spec-not-found", E, "An entry of the project's `specs` names a file that does not exist, or a glob that matches none."),
+    CodeInfo("E012", "select-matches-nothing", E, "`--select` names no spec of the project."),
+    CodeInfo("E013", "project-defaults-invalid", E, "A shared default in the project file is not valid spec language, or sets a section a project cannot default."),
+    CodeInfo("E020", "diff-revision-unknown", E, "`synthspec diff`: BASE or HEAD is neither a spec file, a folder nor a git revision."),
+    CodeInfo("E021", "diff-side-does-not-compile", W, "`synthspec diff`: a spec does not compile on one side; its changes are compared only as far as it compiles."),
     # --- run --------------------------------------------------------------------------
     CodeInfo("R001", "manifest-invalid", E, "The manifest, or an artifact it names, cannot be read or is not a valid v1 manifest."),
     CodeInfo("R002", "source-unreadable-at-run", E, "A bound source table cannot be read at run time, or lacks a column the manifest needs."),
