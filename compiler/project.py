@@ -108,7 +108,7 @@ def load_project(path: str | Path, *, require_specs: bool = True) -> tuple[Proje
 
     Args:
         path: the project file, or a folder holding one.
-        require_specs: an empty ``specs`` (or none) is an error (E010).
+        require_specs: a project file without ``specs`` is an error (E010); ``specs: []`` is not.
 
     Returns:
         ``(project, diagnostics)``; ``project`` is None when the file is unusable (E010, E011).
@@ -158,9 +158,6 @@ def load_project(path: str | Path, *, require_specs: bool = True) -> tuple[Proje
         err("E010", "`specs` must be a list of file paths or globs", ("specs",),
             help='for example `specs: ["specs/*.yaml", "legacy/payroll.yml"]`')
         specs = []
-    elif not specs and require_specs:
-        err("E010", "the project file lists no specs", ("specs",),
-            help='add the spec files or globs, relative to the project file: `specs: ["specs/*.yaml"]`')
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         err("E013", "`defaults` must be a mapping of spec sections", ("defaults",),
@@ -515,6 +512,9 @@ def compile_project(project: Project | str | Path | None = None, *, select_: Ite
         raise ValueError("an output folder can only be given for one spec; select exactly one")
 
     defaults_checked = False
+    if not chosen:  # nothing to compile; still say whether the defaults are valid
+        res.diagnostics = sort_diagnostics(res.diagnostics + check_defaults(project))
+        return res
     for spec in chosen:
         display = display_path(spec)
         try:
