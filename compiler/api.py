@@ -173,6 +173,7 @@ def compile_spec(path_or_spec, profile: str | None = None, *, out_dir: str | Pat
     Returns:
         A :class:`CompileResult`; ``.ok`` tells whether artifacts were produced without errors.
     """
+    from . import controls
     from . import graph as graph_stage
     from . import lint as lint_stage
     from . import model as model_stage
@@ -207,6 +208,8 @@ def compile_spec(path_or_spec, profile: str | None = None, *, out_dir: str | Pat
 
     _, gd = graph_stage.check(model)
     diags += gd
+    if not has_errors(gd):
+        diags += controls.check(model)
     if has_errors(diags):
         result.diagnostics = sort_diagnostics(diags)
         return result
@@ -218,6 +221,13 @@ def compile_spec(path_or_spec, profile: str | None = None, *, out_dir: str | Pat
         if has_errors(dd):
             result.diagnostics = sort_diagnostics(diags)
             return result
+
+    diags += controls.check_resolved(model)
+    if use_data:
+        diags += controls.check_seeds(model)
+    if has_errors(diags):
+        result.diagnostics = sort_diagnostics(diags)
+        return result
 
     diags += lint_stage.lint(model)
 

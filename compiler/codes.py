@@ -72,6 +72,12 @@ _ALL = [
     CodeInfo("M010", "unknown-model", E, "The model size is not small, medium or large."),
     CodeInfo("M011", "excluded-key-column", E, "A primary or foreign key column is marked `exclude: true`."),
     CodeInfo("M012", "profile-invalid", E, "Applying a profile overlay produced an invalid spec."),
+    # constraints, privacy, generation controls, model choices (compiler/controls.py)
+    CodeInfo("M020", "lint-override-invalid", E, "A `lint: {ignore: ...}` override has no reason, or names a code that is not a lint code."),
+    CodeInfo("M021", "dp-epsilon-dropped", W, "`differential_privacy.value_protection_epsilon` is set while value protection is off; the SDK drops it."),
+    CodeInfo("M022", "language-model-from-hub", W, "`text` columns use a Hugging Face model, which needs network access and, to train in reasonable time, a GPU."),
+    CodeInfo("M023", "flexible-generation-required", E, "Seed rows, rebalancing, imputation or fairness are used with `enable_flexible_generation: false`."),
+    CodeInfo("M024", "quality-without-model-report", W, "Quality thresholds are set, but a table's model report is off, so they cannot be checked."),
     # --- graph ------------------------------------------------------------------------
     CodeInfo("G001", "fk-unknown-table", E, "A foreign key references a table that is not defined."),
     CodeInfo("G002", "fk-unknown-column", E, "A foreign key names referenced columns that are not the parent's primary key."),
@@ -89,6 +95,22 @@ _ALL = [
     CodeInfo("G014", "size-unknown-table", E, "`generation.size` names a table that is not defined."),
     CodeInfo("G015", "duplicate-foreign-key", E, "Two foreign keys of a table use the same column."),
     CodeInfo("G016", "datetime-relative-on-context", W, "`datetime_relative` on a table that is itself a context; the engine drops it."),
+    # constraints and generation controls (compiler/controls.py)
+    CodeInfo("G020", "constraint-shape", E, "A constraint has no kind or two kinds, `fixed_combinations` lists fewer than 2 columns, or `inequality` compares a column with itself."),
+    CodeInfo("G021", "constraint-column-invalid", E, "A constraint names a column that the table does not have, a key column or an excluded column."),
+    CodeInfo("G022", "constraint-column-reused", E, "A column takes part in more than one constraint."),
+    CodeInfo("G023", "constraint-encoding", E, "A `fixed_combinations` column is not categorical, or the two `inequality` columns are not both numeric or both datetime."),
+    CodeInfo("G024", "generation-unknown-table", E, "`generation.tables` names a table that is not defined."),
+    CodeInfo("G025", "generation-control-not-subject", E, "Size, seed rows, rebalancing, imputation or fairness are set on a table that is not a subject table."),
+    CodeInfo("G026", "generation-column-invalid", E, "Rebalancing, imputation or fairness names a column that the table does not have, a key column or an excluded column."),
+    CodeInfo("G027", "generation-column-encoding", E, "A rebalancing or fairness column is not categorical, or an imputation column belongs to the language model."),
+    CodeInfo("G028", "rebalancing-shares-over-one", E, "The rebalancing shares of a column sum to more than 1."),
+    CodeInfo("G029", "fairness-target-sensitive", E, "The fairness target is also listed as a sensitive column."),
+    CodeInfo("G030", "generation-size-conflict", E, "A table's size is given twice, or together with seed rows."),
+    CodeInfo("G031", "rebalancing-value-missing", E, "A rebalancing value does not occur in the column's data (a warning when only a sample was read)."),
+    CodeInfo("G032", "rebalancing-value-rare", W, "A rebalancing value is so rare that value protection may remove it, and generation would fail."),
+    CodeInfo("G033", "seed-unreadable", W, "The seed rows of a table cannot be found or read at compile time; their columns are not checked."),
+    CodeInfo("G034", "seed-columns-invalid", E, "The seed rows have columns the generator does not model, or no rows."),
     # --- data -------------------------------------------------------------------------
     CodeInfo("D001", "source-unreadable", E, "A table's source cannot be read."),
     CodeInfo("D002", "source-missing", I, "A table's source does not exist; the spec is compiled without its data."),
@@ -110,6 +132,10 @@ _ALL = [
     # --- lint -------------------------------------------------------------------------
     CodeInfo("L001", "identifying-pii-modelled", W, "A strongly identifying PII column is modelled instead of excluded and faked."),
     CodeInfo("L002", "value-protection-off", W, "Value protection is off on a table with PII columns."),
+    CodeInfo("L003", "pii-categorical-unprotected", W, "A PII column is modelled as categorical with value protection off: its real values, rare ones included, are reproduced verbatim."),
+    CodeInfo("L004", "value-protection-off-subject", W, "Value protection is off on a subject table (one row per person or entity)."),
+    CodeInfo("L005", "dp-epsilon-too-large", W, "Differential privacy with an epsilon so large (or no noise) that the guarantee protects nothing."),
+    CodeInfo("L006", "lint-override-unused", I, "A `lint: {ignore: ...}` override silenced nothing."),
     # --- emit -------------------------------------------------------------------------
     CodeInfo("E001", "unresolved-auto-encoding", E, "A column is on `auto` and no data is reachable to resolve it."),
     CodeInfo("E002", "artifact-out-of-date", E, "`--check`: an artifact on disk differs from what compile would write."),
@@ -143,6 +169,8 @@ _ALL = [
     CodeInfo("R019", "source-schema-drift", W, "The source's columns or dtypes differ from what compile saw (`source_columns`)."),
     CodeInfo("R020", "key-format-changed", W, "Fresh synthetic keys could not keep the source key format exactly."),
     CodeInfo("R021", "output-unsupported", E, "The manifest's `output` asks for a kind or mode the local runner cannot write."),
+    CodeInfo("R030", "seed-unreadable-at-run", E, "A table's seed rows cannot be read at run time, or do not fit the generator's columns."),
+    CodeInfo("R031", "probe-failed", E, "`synthspec probe` could not generate rows from the trained generator."),
     # --- tool -------------------------------------------------------------------------
     CodeInfo("X001", "internal-error", E, "synthspec itself failed; this is a bug."),
     CodeInfo("X002", "usage", E, "The command line is invalid (unknown option, missing file, bad value)."),

@@ -126,6 +126,7 @@ def _write_cache(path: Path, result: dict) -> None:
 
 
 def _compute(model: Model, plan: dict, progress) -> dict:
+    from .controls import value_count_columns
     from .infer import check_foreign_key, check_primary_key, infer_column
     from .profile import profile_table
     from .sources import SourceError, open_source
@@ -133,6 +134,7 @@ def _compute(model: Model, plan: dict, progress) -> dict:
     diags: list[dict] = []
     bindings: dict[str, dict] = {}
     resolved: dict[str, dict[str, dict]] = {}
+    values: dict[str, dict[str, dict]] = {}
     samples: dict[str, Any] = {}
     counts: dict[str, int] = {}
     opened: dict[tuple, Any] = {}
@@ -166,6 +168,11 @@ def _compute(model: Model, plan: dict, progress) -> dict:
                           "sampled_rows": int(len(df)),
                           "columns": [{"name": c, "dtype": d} for c, d in schema]}
         prof = profile_table(df)
+        for col in value_count_columns(model, name):  # rebalancing values (compiler/controls.py)
+            if col in df.columns:
+                vc = df[col].dropna().astype(str).value_counts()
+                values.setdefault(name, {})[col] = {"counts": {str(k): int(v) for k, v in vc.head(1000).items()},
+                                                    "sampled": int(len(df)), "total": int(n)}
         resolved[name] = {}
         diags += _check_columns(model, t, list(df.columns))
         is_child = t.context_fk is not None
@@ -233,7 +240,8 @@ def _compute(model: Model, plan: dict, progress) -> dict:
             src.close()
         except Exception:  # noqa: BLE001
             pass
-    return {"cache_version": CACHE_VERSION, "bindings": bindings, "resolved": resolved, "diagnostics": diags}
+    return {"cache_version": CACHE_VERSION, "bindings": bindings, "resolved": resolved, "diagnostics": diags,
+            "values": values}
 
 
 def _sample_note(sampled: int, total: int) -> str:
@@ -312,6 +320,7 @@ def _incompatible(encoding: str, p) -> str | None:
 
 def _apply(model: Model, result: dict) -> None:
     """Put resolved encodings into the model (keys and excluded columns untouched)."""
+    model.value_counts = result.get("values") or {}
     for name, cols in result["resolved"].items():
         t = model.tables.get(name)
         if t is None or not cols:

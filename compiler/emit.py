@@ -125,11 +125,15 @@ def generator_config(model: Model) -> tuple[dict, list[Diagnostic]]:
         if has_tabular:
             entry["tabular_model_configuration"] = dict(t.training)
         if has_language:
+            # the SDK forces max_sequence_window to None for language models
             lang = {k: v for k, v in t.training.items() if k not in ("model", "max_sequence_window")}
-            lang["model"] = "MOSTLY_AI/LSTMFromScratch-3m"
+            lang["model"] = t.language_model
             entry["language_model_configuration"] = lang
         tables.append(entry)
     cfg = {"$schema": GENERATOR_SCHEMA, "name": model.spec.name, "tables": tables}
+    constraints = _constraints(model)
+    if constraints:
+        cfg["constraints"] = constraints
     if model.spec.description:
         cfg["description"] = model.spec.description
     if model.generation.get("seed") is not None:
@@ -137,15 +141,34 @@ def generator_config(model: Model) -> tuple[dict, list[Diagnostic]]:
     return cfg, diags
 
 
+def _constraints(model: Model) -> list[dict]:
+    """GeneratorConfig.constraints, in table order then authored order."""
+    out = []
+    for name in model.order or list(model.tables):
+        for con in model.tables[name].constraints:
+            if "fixed_combinations" in con:
+                out.append({"type": "FixedCombinations",
+                            "config": {"table_name": name, "columns": list(con["fixed_combinations"])}})
+            elif "inequality" in con:
+                out.append({"type": "Inequality", "config": {"table_name": name, "low_column": con["inequality"]["low"],
+                                                             "high_column": con["inequality"]["high"]}})
+    return out
+
+
 def dataset_config(model: Model) -> dict:
-    """The MOSTLY AI SyntheticDatasetConfig: sizes for subject tables only."""
+    """The MOSTLY AI SyntheticDatasetConfig: sizes for subject tables only, and the generation
+    controls (rebalancing, imputation, fairness). Seed rows are attached by the runner."""
+    from .controls import effective_sizes, generation_controls
+
     gen = model.generation
-    size = gen.get("size") or {}
+    size = effective_sizes(model)
     tables = []
     for name in model.order or list(model.tables):
         conf: dict = {"sampling_temperature": float(gen["temperature"]), "sampling_top_p": float(gen["top_p"])}
-        if "subject" in model.roles.get(name, ()) and name in size:
-            conf["sample_size"] = size[name]
+        if "subject" in model.roles.get(name, ()):
+            if name in size:
+                conf["sample_size"] = size[name]
+            conf.update(generation_controls(model, name))
         tables.append({"name": name, "configuration": conf})
     cfg = {"$schema": GENERATE_SCHEMA, "name": model.spec.name, "tables": tables}
     if gen.get("seed") is not None:
@@ -214,13 +237,28 @@ def manifest(model: Model, out_dir: Path, *, bindings: dict | None = None) -> di
         "engine": {"kind": model.engine["kind"], "local_dir": _rel(local_dir, out_dir)},
         "tables": tables,
         "transforms": transforms,
-        "generation": {"size": dict(model.generation.get("size") or {}), "temperature": model.generation["temperature"],
-                       "top_p": model.generation["top_p"], "seed": model.generation.get("seed")},
+        "generation": _manifest_generation(model, out_dir),
         "output": {"kind": model.output["kind"], "path": _rel(out_abs, out_dir), "table_name": model.output["table_name"],
                    "mode": "new_version"},
         "quality": dict(model.quality),
         "checks": list(CHECKS),
+        **({"lint_overrides": [dict(r) for r in model.lint_overrides]} if model.lint_overrides else {}),
     }
+
+
+def _manifest_generation(model: Model, out_dir: Path) -> dict:
+    from .controls import effective_sizes, seed_source
+
+    out = {"size": effective_sizes(model), "temperature": model.generation["temperature"],
+           "top_p": model.generation["top_p"], "seed": model.generation.get("seed")}
+    seeds = {}
+    for name in model.order or list(model.tables):
+        entry, _ = seed_source(model, name)
+        if entry is not None:
+            seeds[name] = {**entry, "path": _rel(Path(entry["path"]), out_dir)}
+    if seeds:
+        out["seeds"] = seeds
+    return out
 
 
 def emit(model: Model, out_dir: Path, *, bindings: dict | None = None) -> tuple[Artifacts | None, list[Diagnostic]]:

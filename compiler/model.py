@@ -16,7 +16,7 @@ from .codes import make
 from .diagnostics import Diagnostic, Related, has_errors
 from .load import Document
 from .schema import did_you_mean, validate_data
-from .spec import DEFAULT_TRAINING, MODEL_SIZES, Spec, canonical_encoding
+from .spec import DEFAULT_LANGUAGE_MODEL, DEFAULT_TRAINING, MODEL_SIZES, Spec, canonical_encoding
 
 PROJECT_MARKERS = ("synthspec.yaml", ".git", "pyproject.toml")
 
@@ -41,6 +41,7 @@ class ColumnIR:
     exclude: bool
     pii: str | None
     path: tuple  # JSON path of the column entry
+    lint: dict | None = None  # {"ignore": [...], "reason": ...} as authored
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,11 @@ class TableIR:
     pk_model_column: str | None
     foreign_keys: tuple[ForeignKeyIR, ...]
     columns: tuple[ColumnIR, ...]
-    training: dict
+    training: dict  # the SDK ModelConfiguration of the tabular model (snake_case)
     path: tuple
+    language_model: str = DEFAULT_LANGUAGE_MODEL
+    constraints: tuple[dict, ...] = ()  # {"index", "fixed_combinations" | "inequality", "path"} as authored
+    lint: dict | None = None
 
     @property
     def key_columns(self) -> set[str]:
@@ -100,6 +104,8 @@ class Model:
     engine: dict
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # filled by the graph stage
     order: list[str] = field(default_factory=list)  # parents first; filled by the graph stage
+    value_counts: dict = field(default_factory=dict)  # table → column → sampled value counts (data stage)
+    lint_overrides: list[dict] = field(default_factory=list)  # filled by the lint stage; lands in the manifest
 
 
 def find_project_root(start: Path) -> Path:
@@ -248,25 +254,33 @@ def build(doc: Document, spec: Spec, *, profile: str | None = None, spec_path: P
         columns = []
         for cname, entry in t.columns.items():
             cpath = tpath + ("columns", cname)
+            lint = None
             if isinstance(entry, str):
                 enc_auth, exclude, pii = entry, False, None
             else:
                 enc_auth, exclude, pii = entry.encoding, entry.exclude, entry.pii
+                lint = entry.lint.model_dump() if entry.lint else None
             if exclude and cname in keys:
                 diags.append(make("M011", f"key column `{tname}.{cname}` cannot be excluded",
                                   span=doc.locate(cpath + ("exclude",)), path=cpath,
                                   help="keys are never modelled, the engine regenerates them; remove `exclude: true`"))
             columns.append(ColumnIR(name=cname, encoding=canonical_encoding(enc_auth), authored=enc_auth,
-                                    exclude=exclude, pii=pii if pii != "none" else None, path=cpath))
+                                    exclude=exclude, pii=pii if pii != "none" else None, path=cpath, lint=lint))
         training = dict(defaults)
         if t.training is not None:
             training.update(t.training.model_dump(exclude_none=True))
+        language_model = training.pop("language_model", None) or DEFAULT_LANGUAGE_MODEL
+        constraints = tuple(
+            {"index": i, **c.model_dump(exclude_none=True), "path": tpath + ("constraints", i)}
+            for i, c in enumerate(t.constraints))
         source, sd = _resolve_source(doc, spec, tname, t.source, base_dir, root)
         diags += sd
         roles = t.role if isinstance(t.role, list) else ([t.role] if t.role else [])
         tables[tname] = TableIR(
             name=tname, declared_roles=tuple(roles), source=source, primary_key=pk, pk_model_column=pk_model,
-            foreign_keys=tuple(fks), columns=tuple(columns), training=_sdk_training(training), path=tpath)
+            foreign_keys=tuple(fks), columns=tuple(columns), training=_sdk_training(training), path=tpath,
+            language_model=language_model, constraints=constraints,
+            lint=t.lint.model_dump() if t.lint else None)
     if has_errors(diags):
         return None, diags
     model = Model(
@@ -294,6 +308,11 @@ def _dup_columns(doc: Document, cols: tuple, path: tuple, what: str) -> list[Dia
     return out
 
 
+#: mostlyai.sdk.domain.DifferentialPrivacyConfig defaults (6.2.0)
+DP_DEFAULTS = {"max_epsilon": 10.0, "delta": 1e-05, "noise_multiplier": 1.5, "max_grad_norm": 1.0,
+               "value_protection_epsilon": 1.0}
+
+
 def _sdk_training(t: dict) -> dict:
     out: dict[str, Any] = {}
     for k, v in t.items():
@@ -303,8 +322,16 @@ def _sdk_training(t: dict) -> dict:
             out[k] = v.upper()
         elif k in ("max_training_time", "max_epochs"):
             out[k] = float(v)
+        elif k == "differential_privacy":
+            if v is False:
+                continue
+            # explicit SDK defaults, so generator.json says what the SDK will hold after validation
+            out[k] = {**DP_DEFAULTS, **{dk: float(dv) for dk, dv in (v if isinstance(v, dict) else {}).items()}}
         else:
             out[k] = v
+    dp = out.get("differential_privacy")
+    if dp is not None and out.get("value_protection") is False:
+        dp.pop("value_protection_epsilon", None)  # the SDK drops it too (controls.py says so: M021)
     return out
 
 

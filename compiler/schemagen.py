@@ -49,7 +49,7 @@ def spec_schema() -> dict:
 
 def _strictify(node):
     if isinstance(node, dict):
-        if node.get("type") == "object" or "properties" in node:
+        if "properties" in node or (node.get("type") == "object" and "additionalProperties" not in node):
             props = node.get("properties", {})
             for internal in ("client", "extra_key_values"):
                 props.pop(internal, None)
@@ -70,6 +70,16 @@ def sdk_schema(model_name: str, schema_id: str) -> dict:
     model = getattr(domain, model_name)
     s = copy.deepcopy(model.model_json_schema(by_alias=False))
     _strictify(s)
+    constraint = s.get("$defs", {}).get("ConstraintConfig")
+    if constraint is not None:  # `config: dict` in the SDK; the two shapes synthspec emits, strictly
+        name = {"type": "string", "minLength": 1}
+        constraint["properties"]["config"] = {"anyOf": [
+            {"type": "object", "additionalProperties": False, "required": ["table_name", "columns"],
+             "properties": {"table_name": name, "columns": {"type": "array", "items": name, "minItems": 2}}},
+            {"type": "object", "additionalProperties": False, "required": ["table_name", "low_column", "high_column"],
+             "properties": {"table_name": name, "low_column": name, "high_column": name}},
+        ], "description": "FixedCombinations: table_name, columns (≥ 2); Inequality: table_name, low_column, "
+                          "high_column (snake_case, as synthspec emits them)"}
     s["properties"]["$schema"] = {"type": "string", "description": "added by synthspec; removed before the SDK sees it"}
     s["$schema"] = DRAFT2020
     s["$id"] = f"{BASE}/{schema_id}"
@@ -119,6 +129,14 @@ def manifest_schema() -> dict:
         "op": {"const": "surrogate_key"}, "table": _S, "column": _S, "components": _COLS, "references": _S,
     }, required=["op", "table", "column", "components"])
     num01 = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+    seed = _obj({"kind": {"enum": ["files", "sqlite", "duckdb"]}, "format": {"enum": ["parquet", "csv", "sqlite", "duckdb"]},
+                 "path": _S, "table": _NS, "options": {"type": "object"}})
+    lint_override = _obj({
+        "scope": {"enum": ["spec", "table", "column"]}, "table": _NS, "column": _NS,
+        "ignore": {"type": "array", "items": {"type": "string", "pattern": "^L[0-9]{3}$"}, "minItems": 1},
+        "reason": _S,
+        "suppressed": {"type": "array", "items": _obj({"code": _S, "message": _S})},
+    })
     return {
         "$schema": DRAFT7,
         "$id": f"{BASE}/manifest-v1.json",
@@ -139,14 +157,21 @@ def manifest_schema() -> dict:
             "generation": _obj({"size": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
                                 "temperature": {"type": "number", "minimum": 0, "maximum": 2},
                                 "top_p": {"type": "number", "minimum": 0.9, "maximum": 1},
-                                "seed": {"type": ["integer", "null"]}}),
+                                "seed": {"type": ["integer", "null"]},
+                                "seeds": {"type": "object", "additionalProperties": seed,
+                                          "description": "table → seed rows, read by the runner and attached as "
+                                                         "sample_seed_data"}},
+                               required=["size", "temperature", "top_p", "seed"]),
             "output": _obj({"kind": {"enum": ["parquet", "csv", "sqlite", "duckdb", "spark"]}, "path": _S,
                             "table_name": _S, "mode": {"enum": ["new_version"]}}),
             "quality": _obj({"min_accuracy": num01, "max_discriminator_auc": num01, "max_dcr_share": num01,
                              "max_identical_matches": num01}),
             "checks": {"type": "array", "items": {"enum": ["pk_unique", "pk_not_null", "fk_resolves",
                                                            "subject_sizes", "schema_matches_source"]}},
-        }),
+            "lint_overrides": {"type": "array", "items": lint_override,
+                               "description": "lint findings silenced in the spec, with their reasons"},
+        }, required=["$schema", "manifest_version", "name", "spec", "compiler", "artifacts", "engine", "tables",
+                     "transforms", "generation", "output", "quality", "checks"]),
     }
 
 
@@ -161,7 +186,8 @@ def all_schemas() -> dict[str, dict]:
 
 REFERENCE = SCHEMA_DIR.parent / "docs" / "spec-reference.md"
 BEGIN, END = "<!-- BEGIN GENERATED: python -m compiler.schemagen -->", "<!-- END GENERATED -->"
-_ORDER = ["Spec", "Source", "CsvOptions", "Sample", "Training", "Table", "ForeignKey", "Column", "Generation",
+_ORDER = ["Spec", "Source", "CsvOptions", "Sample", "Training", "DifferentialPrivacy", "Table", "ForeignKey", "Column",
+          "Constraint", "InequalityColumns", "LintOverride", "Generation", "TableGeneration", "Rebalancing", "Fairness",
           "Output", "Quality", "Engine", "Profile", "TableOverlay", "SourceOverlay"]
 
 

@@ -43,6 +43,12 @@ Role = Literal["subject", "linked", "context"]
 Identifier = Annotated[str, Field(min_length=1, max_length=256)]
 Columns = Union[Identifier, Annotated[list[Identifier], Field(min_length=1)]]
 
+#: the language model used for `text` columns unless `training.language_model` names another
+DEFAULT_LANGUAGE_MODEL = "MOSTLY_AI/LSTMFromScratch-3m"
+#: `MOSTLY_AI/LSTMFromScratch-3m` or a Hugging Face model id (`org/name`)
+LANGUAGE_MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$"
+LintCode = Annotated[str, Field(pattern=r"^[A-Z][0-9]{3}$")]
+
 
 def canonical_encoding(name: str) -> str:
     """``categorical`` / ``TABULAR_CATEGORICAL`` → ``TABULAR_CATEGORICAL``; ``auto`` → ``AUTO``."""
@@ -81,6 +87,14 @@ class Source(_Model):
     description: str | None = None
 
 
+class LintOverride(_Model):
+    """Silence lint findings here, with a reason that is recorded in the manifest."""
+
+    ignore: list[LintCode] = Field(min_length=1, description="Lint codes (`L…`) not to report here.")
+    reason: str | None = Field(None, min_length=1,
+                               description="Why the findings do not apply (required; lands in the manifest).")
+
+
 class Column(_Model):
     """How one column is modelled."""
 
@@ -88,6 +102,7 @@ class Column(_Model):
     exclude: bool = Field(False, description="Leave the column out of the model and the output.")
     pii: PiiTag | None = Field(None, description="What kind of personal data the column holds.")
     description: str | None = None
+    lint: LintOverride | None = Field(None, description="Lint findings to silence on this column, with a reason.")
 
 
 def _column_kind(v: Any) -> str:
@@ -110,6 +125,20 @@ class ForeignKey(_Model):
     surrogate_key: Identifier | None = Field(None, description="Name of the surrogate column for a composite FK.")
 
 
+class DifferentialPrivacy(_Model):
+    """Differential privacy (DP-SGD) for training; omitted keys take the SDK's defaults."""
+
+    max_epsilon: float | None = Field(None, gt=0, le=10000,
+                                      description="Privacy budget ε: training stops once it is spent (SDK default 10).")
+    delta: float | None = Field(None, gt=0, le=1, description="δ of (ε, δ)-DP (SDK default 1e-5).")
+    noise_multiplier: float | None = Field(None, ge=0, le=10000,
+                                           description="Gaussian noise per step (SDK default 1.5; 0 = no privacy).")
+    max_grad_norm: float | None = Field(None, ge=0, le=10000, description="Per-sample gradient clip (SDK default 1.0).")
+    value_protection_epsilon: float | None = Field(
+        None, gt=0, le=10000,
+        description="ε spent on value protection (SDK default 1.0); dropped when value_protection is false.")
+
+
 class Training(_Model):
     """Training settings (spec defaults; a table may override any of them)."""
 
@@ -118,11 +147,33 @@ class Training(_Model):
     max_epochs: float | None = Field(None, gt=0, description="> 0 (0 would mean 100).")
     max_sample_size: int | None = Field(None, ge=1, description="Rows (subjects for linked tables) used for training.")
     batch_size: int | None = Field(None, ge=1)
-    max_sequence_window: int | None = Field(None, ge=1)
-    value_protection: bool | None = None
-    rare_category_replacement_method: Literal["constant", "sample"] | None = None
-    enable_flexible_generation: bool | None = None
-    enable_model_report: bool | None = None
+    gradient_accumulation_steps: int | None = Field(None, ge=1)
+    max_sequence_window: int | None = Field(None, ge=1, description="Rows of a sequence seen at once (linked tables).")
+    value_protection: bool | None = Field(None, description="Remove rare categories, clip extreme values (default true).")
+    rare_category_replacement_method: Literal["constant", "sample"] | None = Field(
+        None, description="Rare categories become `_RARE_` (constant) or a frequent category (sample).")
+    differential_privacy: bool | DifferentialPrivacy | None = Field(
+        None, description="true (SDK defaults), false (off) or the DP settings; a table's value replaces the spec's.")
+    enable_flexible_generation: bool | None = Field(
+        None, description="Needed by seed, rebalancing, imputation and fairness (default true).")
+    enable_model_report: bool | None = Field(None, description="Write the model QA report (default true).")
+    language_model: str | None = Field(
+        None, pattern=LANGUAGE_MODEL_PATTERN,
+        description="Model of `text` columns: MOSTLY_AI/LSTMFromScratch-3m (default, CPU) or a Hugging Face id.")
+
+
+class InequalityColumns(_Model):
+    low: Identifier = Field(description="The column that is never greater than `high`.")
+    high: Identifier
+
+
+class Constraint(_Model):
+    """A rule every generated row keeps. Give exactly one of the two kinds."""
+
+    fixed_combinations: list[Identifier] | None = Field(
+        None, min_length=1, description="≥ 2 categorical columns: only value combinations seen in training occur.")
+    inequality: InequalityColumns | None = Field(
+        None, description="`{low: a, high: b}`: a ≤ b in every row (two numeric or two datetime columns).")
 
 
 class Table(_Model):
@@ -136,6 +187,31 @@ class Table(_Model):
     foreign_keys: list[ForeignKey] = Field(default_factory=list)
     columns: dict[Identifier, ColumnEntry] = Field(default_factory=dict, description="Column name → encoding or settings.")
     training: Training | None = None
+    constraints: list[Constraint] = Field(default_factory=list, description="Rules the generated rows keep.")
+    lint: LintOverride | None = Field(None, description="Lint findings to silence on this table, with a reason.")
+
+
+class Rebalancing(_Model):
+    column: Identifier = Field(description="A categorical column of the table.")
+    probabilities: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        min_length=1, description="Value → target share in [0, 1]; the shares sum to ≤ 1.")
+
+
+class Fairness(_Model):
+    target: Identifier = Field(description="Categorical column made independent of the sensitive columns.")
+    sensitive: list[Identifier] = Field(min_length=1, description="Categorical columns (not the target).")
+
+
+class TableGeneration(_Model):
+    """Generation controls of one subject table."""
+
+    size: int | None = Field(None, ge=1, description="Rows (or use `generation.size`).")
+    seed: str | None = Field(None, min_length=1,
+                             description="Seed rows: `<source>/<file or table>`, or a CSV/Parquet path relative to "
+                                         "the spec; one generated row per seed row.")
+    rebalancing: Rebalancing | None = None
+    imputation: list[Identifier] | None = Field(None, min_length=1, description="Columns generated without NULLs.")
+    fairness: Fairness | None = None
 
 
 class Generation(_Model):
@@ -143,7 +219,9 @@ class Generation(_Model):
         default_factory=dict, description="Rows per subject table; linked tables follow their parents.")
     temperature: float = Field(1.0, ge=0, le=2, description="0..2")
     top_p: float = Field(1.0, ge=0.9, le=1, description="0.9..1")
-    seed: int | None = Field(None, ge=0)
+    seed: int | None = Field(None, ge=0, description="Random seed of training and generation.")
+    tables: dict[Identifier, TableGeneration] = Field(
+        default_factory=dict, description="Per subject table: size, seed rows, rebalancing, imputation, fairness.")
 
 
 class Output(_Model):
@@ -208,6 +286,7 @@ class Spec(_Model):
     output: Output = Field(default_factory=Output)
     quality: Quality = Field(default_factory=Quality)
     engine: Engine = Field(default_factory=Engine)
+    lint: LintOverride | None = Field(None, description="Lint findings to silence in every table, with a reason.")
     profiles: dict[Identifier, Profile] = Field(default_factory=dict)
 
 

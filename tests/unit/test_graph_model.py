@@ -62,7 +62,10 @@ def test_error_codes(tmp_path, body, code):
     ("tables:\n  p: {primary_key: a}\n  q: {primary_key: b}", "G013"),
     ("tables:\n  p: {primary_key: a, surrogate_key: s}", "M006"),
     ("tables:\n  p: {primary_key: a, columns: {e: {encoding: character, pii: email}}}", "L001"),
-    ("tables:\n  p: {primary_key: a, training: {value_protection: false}, columns: {n: {encoding: categorical, pii: name}}}", "L002"),
+    ("tables:\n  p: {primary_key: a, training: {value_protection: false}, columns: {n: {encoding: character, pii: name}}}", "L002"),
+    ("tables:\n  p: {primary_key: a, training: {value_protection: false}, columns: {n: {encoding: categorical, pii: name}}}", "L003"),
+    ("tables:\n  p: {primary_key: a, training: {value_protection: false}, columns: {n: numeric}}", "L004"),
+    ("tables:\n  p: {primary_key: a, training: {differential_privacy: {max_epsilon: 50}}, columns: {n: numeric}}", "L005"),
 ])
 def test_warning_and_info_codes_do_not_block(tmp_path, body, code):
     res = comp(tmp_path, body)
