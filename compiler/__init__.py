@@ -10,7 +10,7 @@ The public API is re-exported here lazily so that ``import compiler`` stays chea
 
 __version__ = "0.1.0"
 
-_API = {"load_spec", "compile_spec", "CompileResult", "validate_spec", "run", "infer"}
+_API = {"load_spec", "compile_spec", "CompileResult", "validate_spec", "run", "infer", "probe"}
 
 
 def __getattr__(name):

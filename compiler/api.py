@@ -269,6 +269,15 @@ def run(spec_or_manifest, *, profile: str | None = None, **kwargs):
     return run_manifest(res.out_dir / "manifest.json", **kwargs)
 
 
+def probe(spec_or_manifest, *, rows: int = 5, profile: str | None = None, **kwargs):
+    """A few rows, fast, from the trained generator (cached by ``run``; trained first if missing).
+    Returns a :class:`compiler.probing.ProbeResult` (``.tables``: table → DataFrame), or the failed
+    :class:`CompileResult`. See :mod:`compiler.probing`."""
+    from .probing import probe as _probe
+
+    return _probe(spec_or_manifest, rows=rows, profile=profile, **kwargs)
+
+
 def internal_error(exc: BaseException) -> Diagnostic:
     return make("X001", f"internal error: {type(exc).__name__}: {exc}",
                 help="this is a bug in synthspec; please report it with the spec that triggered it")

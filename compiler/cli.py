@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", help="compile output folder (default build/<name>)")
     _add_output_opts(p)
 
+    p = sub.add_parser("probe", help="a few synthetic rows, fast, from the trained generator (see docs/generation.md)")
+    p.add_argument("target", metavar="SPEC|MANIFEST")
+    p.add_argument("--rows", "-n", type=int, default=5, help="rows per subject table (default 5)")
+    p.add_argument("--profile", "-p")
+    p.add_argument("--retrain", action="store_true", help="train even if a matching generator exists")
+    _add_output_opts(p)
+
     p = sub.add_parser("demo", help="generate the tSocial demo data, compile it and run it end to end")
     p.add_argument("--profile", "-p", default="demo")
     p.add_argument("--retrain", action="store_true")
@@ -427,6 +434,17 @@ def cmd_demo(args) -> int:
     return _run_manifest(res.out_dir / "manifest.json", args, res.sources)
 
 
+def cmd_probe(args) -> int:
+    from .probing import probe
+
+    res = probe(args.target, rows=args.rows, profile=args.profile, retrain=args.retrain,
+                progress=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
+    emit_diagnostics(res.diagnostics, args, getattr(res, "sources", {}))
+    for name, df in (getattr(res, "tables", None) or {}).items():
+        print(f"== {name} ({len(df)} rows)\n{df.to_string(index=False, max_colwidth=40)}\n")
+    return _exit_code(res.diagnostics, args.fail_on, failed=not res.ok)
+
+
 def cmd_infer(args) -> int:
     from .infer_cmd import main as infer_main
 
@@ -466,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.cmd == "demo":
             return cmd_demo(args)
+        if args.cmd == "probe":
+            return cmd_probe(args)
         if args.cmd == "infer":
             return cmd_infer(args)
     except _Usage as exc:

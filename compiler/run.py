@@ -892,7 +892,7 @@ def _generate(m: _Manifest, engine: _Engine, g, *, say, timer: _Timer):
     from mostlyai.sdk.domain import ProgressStatus, SyntheticDatasetConfig
 
     try:
-        config = SyntheticDatasetConfig.model_validate(_strip_schema(m.generate))
+        config = SyntheticDatasetConfig.model_validate(with_seeds(m, _strip_schema(m.generate)))
     except ValueError as e:
         raise _fail("R001", f"generate.json is not a valid SyntheticDatasetConfig: {e}") from e
     with timer.step("generate"):
@@ -911,6 +911,47 @@ def _generate(m: _Manifest, engine: _Engine, g, *, say, timer: _Timer):
         raise _fail("R007", f"generation ended with status {sd.generation_status.value}: {msg}",
                     help=f"the engine's full log: {engine.log_path}")
     return sd
+
+
+def load_seeds(m: _Manifest, *, rows: int | None = None) -> dict:
+    """The seed rows of ``generation.seeds`` (table → DataFrame), checked against generator.json (R030)."""
+    from .run_io import SourceError, read_source
+
+    out = {}
+    gtables = {t["name"]: t for t in m.generator.get("tables") or []}
+    for name, src in sorted(((m.data.get("generation") or {}).get("seeds") or {}).items()):
+        try:
+            df = read_source(src, m.dir)
+        except SourceError as e:
+            raise _fail("R030", f"seed rows of `{name}`: {e}", path=("generation", "seeds", name)) from e
+        t = m.table(name) if name in gtables else None
+        modelled = {c["name"] for c in (t or {}).get("columns") or []}
+        extra = [str(c) for c in df.columns if c not in modelled]
+        if t is None or extra or len(df) == 0:
+            why = "no such table" if t is None else (f"column(s) {', '.join(extra)} are not modelled columns"
+                                                     if extra else "no rows")
+            raise _fail("R030", f"seed rows of `{name}`: {why}", path=("generation", "seeds", name),
+                        help="seed columns must be modelled columns of the table; compile again to check them")
+        out[name] = df.head(rows) if rows else df
+    return out
+
+
+def with_seeds(m: _Manifest, config: dict, *, rows: int | None = None) -> dict:
+    """``config`` (generate.json without ``$schema``) with each seeded table's rows as ``sample_seed_data``."""
+    seeds = load_seeds(m, rows=rows)
+    if not seeds:
+        return config
+    tables = [dict(t) for t in config.get("tables") or []]
+    for name, df in seeds.items():
+        entry = next((t for t in tables if t["name"] == name), None)
+        if entry is None:
+            entry = {"name": name}
+            tables.append(entry)
+        conf = dict(entry.get("configuration") or {})
+        conf.pop("sample_size", None)  # a seeded table gets one row per seed row
+        conf["sample_seed_data"] = df
+        entry["configuration"] = conf
+    return {**config, "tables": tables}
 
 
 def _record(m: _Manifest, *, target, version, started, ended, versions, key, reused, cache_dir, g, sd, engine_dir,
