@@ -58,6 +58,14 @@ def _stat_key(path: Path) -> list:
     except OSError:
         return ["missing"]
 
+        if data_dir is None and t.source is not None and t.source.kind == "spark":
+            from .spark import plan_binding  # imports pyspark only when a spark source is bound
+
+            b, d = plan_binding(model, t)
+            diags += d
+            if b is not None:
+                plan[name] = b
+            continue
 
 def run(model: Model, *, data_dir: Path | None = None,
         progress: Callable[[str], None] | None = None) -> tuple[dict, list[Diagnostic]]:
@@ -83,10 +91,12 @@ def run(model: Model, *, data_dir: Path | None = None,
 
     key = _cache_key(model, plan, data_dir)
     cache_file = model.project_root / ".synthspec" / "cache" / f"data-{key}.json"
-    cached = _read_cache(cache_file)
+    live = any(k == "spark" for k, *_ in plan.values())  # no file stamps to key a cache on: always sample
+    cached = None if live else _read_cache(cache_file)
     if cached is None:
         result = _compute(model, plan, progress)
-        _write_cache(cache_file, result)
+        if not live:
+            _write_cache(cache_file, result)
     else:
         result = cached
     _apply(model, result)
@@ -158,6 +168,8 @@ def _compute(model: Model, plan: dict, progress) -> dict:
         except Exception as exc:  # noqa: BLE001 — any reader failure is a located finding, not a crash
             diags.append(_d("D001", f"cannot read the source of `{name}`: {type(exc).__name__}: {exc}",
                             t.path + ("source",)))
+        if hasattr(src, "binding"):  # sources that are not local files say where the table is
+            bindings[name].update(src.binding(tbl))
             continue
         samples[name], counts[name] = df, n
         file = Path(path)

@@ -17,6 +17,7 @@ from . import __version__
 from .codes import make
 from .diagnostics import Diagnostic, Span
 from .model import Model
+from .platform import manifest_engine
 
 SCHEMA_BASE = "https://synthspec.dev/schemas"
 GENERATOR_SCHEMA = f"{SCHEMA_BASE}/generator-config-strict.json"
@@ -197,6 +198,10 @@ def manifest(model: Model, out_dir: Path, *, bindings: dict | None = None) -> di
                    "options": s.options if s else {},
                    "sample": {"rows": s.sample_rows if s else 10_000, "seed": s.sample_seed if s else 0},
                    "fingerprint": b.get("fingerprint")}
+            if s is not None and s.kind == "spark":  # catalog names and cluster paths, not local files
+                from .spark import manifest_source
+
+                src = manifest_source(model, t, b, out_dir)
         tables.append({
             "name": name,
             "roles": list(model.roles.get(name, ())),
@@ -234,12 +239,12 @@ def manifest(model: Model, out_dir: Path, *, bindings: dict | None = None) -> di
                  "spec_version": model.spec.spec_version, "profile": model.profile},
         "compiler": {"synthspec": __version__, "mostlyai": sdk},
         "artifacts": {"generator": "generator.json", "generate": "generate.json"},
-        "engine": {"kind": model.engine["kind"], "local_dir": _rel(local_dir, out_dir)},
+        "engine": manifest_engine(model.engine, _rel(local_dir, out_dir)),
         "tables": tables,
         "transforms": transforms,
         "generation": _manifest_generation(model, out_dir),
         "output": {"kind": model.output["kind"], "path": _rel(out_abs, out_dir), "table_name": model.output["table_name"],
-                   "mode": "new_version"},
+                   "mode": model.output.get("mode") or "new_version"},
         "quality": dict(model.quality),
         "checks": list(CHECKS),
         **({"lint_overrides": [dict(r) for r in model.lint_overrides]} if model.lint_overrides else {}),
