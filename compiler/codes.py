@@ -78,6 +78,12 @@ _ALL = [
     CodeInfo("M022", "language-model-from-hub", W, "`text` columns use a Hugging Face model, which needs network access and, to train in reasonable time, a GPU."),
     CodeInfo("M023", "flexible-generation-required", E, "Seed rows, rebalancing, imputation or fairness are used with `enable_flexible_generation: false`."),
     CodeInfo("M024", "quality-without-model-report", W, "Quality thresholds are set, but a table's model report is off, so they cannot be checked."),
+    # engine and outputs (compiler/platform.py)
+    CodeInfo("M040", "secret-not-env-reference", E, "`engine.api_key` is not an environment reference `${env:NAME}`."),
+    CodeInfo("M041", "base-url-invalid", E, "`engine.base_url` is not an http(s) URL, or carries credentials."),
+    CodeInfo("M042", "base-url-missing", E, "`engine: {kind: platform}` without `base_url`."),
+    CodeInfo("M043", "engine-setting-ignored", W, "`base_url` or `api_key` is set with `engine: {kind: local}`."),
+    CodeInfo("M044", "overwrite-not-allowed", E, "`output.mode: overwrite` on an output that is not `kind: spark`."),
     # --- graph ------------------------------------------------------------------------
     CodeInfo("G001", "fk-unknown-table", E, "A foreign key references a table that is not defined."),
     CodeInfo("G002", "fk-unknown-column", E, "A foreign key names referenced columns that are not the parent's primary key."),
@@ -129,6 +135,9 @@ _ALL = [
     CodeInfo("D040", "spec-changed-on-disk", E, "The spec file changed on disk while `synthspec infer` worked on it; nothing was written."),
     CodeInfo("D041", "columns-added", I, "`synthspec infer` added columns that are in the data but not in the spec, with inferred encodings."),
     CodeInfo("D042", "no-primary-key-found", I, "`synthspec infer` found no unique, non-null, id-like column or column set for a table."),
+    # Spark sources (compiler/spark.py)
+    CodeInfo("D050", "spark-unreachable", W, "A table reads a Spark source and no Spark session exists or can be started; compiled without its data."),
+    CodeInfo("D051", "spark-table-missing", W, "A Spark table or path named by a table's source does not exist; compiled without its data."),
     # --- lint -------------------------------------------------------------------------
     CodeInfo("L001", "identifying-pii-modelled", W, "A strongly identifying PII column is modelled instead of excluded and faked."),
     CodeInfo("L002", "value-protection-off", W, "Value protection is off on a table with PII columns."),
@@ -147,6 +156,8 @@ _ALL = [
     CodeInfo("E013", "project-defaults-invalid", E, "A shared default in the project file is not valid spec language, or sets a section a project cannot default."),
     CodeInfo("E020", "diff-revision-unknown", E, "`synthspec diff`: BASE or HEAD is neither a spec file, a folder nor a git revision."),
     CodeInfo("E021", "diff-side-does-not-compile", W, "`synthspec diff`: a spec does not compile on one side; its changes are compared only as far as it compiles."),
+    # Databricks bundles (compiler/databricks.py)
+    CodeInfo("E040", "source-not-on-cluster", E, "`synthspec render databricks`: a table's source is a local file the Databricks job cannot read."),
     # --- run --------------------------------------------------------------------------
     CodeInfo("R001", "manifest-invalid", E, "The manifest, or an artifact it names, cannot be read or is not a valid v1 manifest."),
     CodeInfo("R002", "source-unreadable-at-run", E, "A bound source table cannot be read at run time, or lacks a column the manifest needs."),
@@ -171,6 +182,11 @@ _ALL = [
     CodeInfo("R021", "output-unsupported", E, "The manifest's `output` asks for a kind or mode the local runner cannot write."),
     CodeInfo("R030", "seed-unreadable-at-run", E, "A table's seed rows cannot be read at run time, or do not fit the generator's columns."),
     CodeInfo("R031", "probe-failed", E, "`synthspec probe` could not generate rows from the trained generator."),
+    # Spark outputs and platform mode (compiler/spark.py, compiler/platform.py)
+    CodeInfo("R040", "spark-table-exists", E, "A Spark table this run would write exists already, and `output.mode` is `new_version`."),
+    CodeInfo("R041", "spark-write-failed", E, "Writing a Spark output table failed; tables this run wrote are dropped."),
+    CodeInfo("R042", "engine-secret-missing", E, "An environment variable the `engine` refers to (`${env:NAME}`) is not set."),
+    CodeInfo("R043", "platform-unreachable", E, "The MOSTLY AI server in `engine.base_url` cannot be reached or rejects the credentials."),
     # --- tool -------------------------------------------------------------------------
     CodeInfo("X001", "internal-error", E, "synthspec itself failed; this is a bug."),
     CodeInfo("X002", "usage", E, "The command line is invalid (unknown option, missing file, bad value)."),

@@ -281,6 +281,9 @@ def build(doc: Document, spec: Spec, *, profile: str | None = None, spec_path: P
             foreign_keys=tuple(fks), columns=tuple(columns), training=_sdk_training(training), path=tpath,
             language_model=language_model, constraints=constraints,
             lint=t.lint.model_dump() if t.lint else None)
+    from .platform import check_engine  # engine and output-mode checks (M040-M044)
+
+    diags += check_engine(doc, spec)
     if has_errors(diags):
         return None, diags
     model = Model(
@@ -352,7 +355,7 @@ def _resolve_source(doc, spec: Spec, tname: str, ref: str | None, base_dir: Path
     if src.path is not None:
         p = Path(src.path)
         path = (p if p.is_absolute() else base_dir / p).resolve()
-        if not src.allow_outside_root and not _inside(path, root):
+        if not src.allow_outside_root and src.kind != "spark" and not _inside(path, root):  # spark: cluster paths
             diags.append(make("M003", f"source `{alias}` path `{src.path}` resolves outside the project root `{root}`",
                               span=doc.locate(("sources", alias, "path")), path=("sources", alias, "path"),
                               help="move the data into the project, or set `allow_outside_root: true` on the source"))

@@ -147,8 +147,8 @@ def load_manifest(path: Path) -> _Manifest:
         except (OSError, ValueError) as e:
             raise _fail("R001", f"{p}: {e}", help="compile again so that all three artifacts are written together") from e
     engine = data.get("engine") or {"kind": "local"}
-    if engine.get("kind", "local") != "local":
-        raise _fail("R021", f"engine kind {engine.get('kind')!r} is not supported by the local runner")
+    if engine.get("kind", "local") not in ("local", "platform"):
+        raise _fail("R021", f"engine kind {engine.get('kind')!r} is not supported (local, platform)")
     gen_tables = {t["name"] for t in arts["generator"].get("tables") or []}
     man_tables = [t["name"] for t in data["tables"]]
     if set(man_tables) != gen_tables:
@@ -385,9 +385,11 @@ class _Engine:
     its stdout/stderr for its whole life, so the engine's warnings and tracebacks land there.
     """
 
-    def __init__(self, local_dir: Path, log_path: Path):
+    def __init__(self, local_dir: Path, log_path: Path, config: dict | None = None):
         self.local_dir = local_dir
         self.log_path = log_path
+        self.config = dict(config or {"kind": "local"})  # the manifest's engine (compiler/platform.py)
+        self.remote = self.config.get("kind", "local") != "local"
         self.mostly = None
         self._quiet_before = None
         self.peak_rss = 0
@@ -400,9 +402,15 @@ class _Engine:
         self._quiet_before = console.quiet
         try:
             with self.capture():
-                from mostlyai.sdk import MostlyAI
+                from .platform import EngineConfigError, connect
 
-                self.mostly = MostlyAI(local=True, local_dir=str(self.local_dir), quiet=True)
+                try:
+                    self.mostly = connect(self.config, self.local_dir)
+                except EngineConfigError as e:
+                    raise _fail(e.code, str(e), help=e.help, path=("engine",)) from None
+        except _Fail:
+            console.quiet = self._quiet_before
+            raise
         except Exception as e:  # the SDK wraps import failures in APIError; report its words
             console.quiet = self._quiet_before
             raise _fail("R005", f"{type(e).__name__}: {e}",
@@ -473,6 +481,8 @@ class _Engine:
 
     def job_alive(self, resource_id: str) -> bool | None:
         """Whether an engine subprocess for ``resource_id`` still runs (None: cannot tell)."""
+        if self.remote:  # the job runs on the server
+            return None
         try:
             import psutil
 
@@ -744,9 +754,10 @@ def _run(path: Path, *, retrain, say, clock, started, local_dir, timer: _Timer, 
     result.training_key = key
     version = version_name(started, m.sha256)
     try:
-        target = plan_output(m.data["output"], m.dir, name=m.data["name"], version=version)
+        target = plan_output(m.data["output"], m.dir, name=m.data["name"], version=version,
+                             tables=[t["name"] for t in m.tables])
     except OutputError as e:
-        raise _fail("R021", str(e), path=("output",)) from e
+        raise _fail(getattr(e, "code", "R021"), str(e), path=("output",)) from e
     engine_dir = Path(local_dir) if local_dir is not None else resolve(
         m.dir, (m.data.get("engine") or {}).get("local_dir") or ".synthspec/mostlyai")
     engine_dir = engine_dir.resolve()
@@ -755,8 +766,10 @@ def _run(path: Path, *, retrain, say, clock, started, local_dir, timer: _Timer, 
     seed = int((m.data.get("generation") or {}).get("seed") or 0)
 
     with timer.step("engine_start"):
-        say(f"engine: starting the local MOSTLY AI engine in {engine_dir}")
-        engine = _Engine(engine_dir, log_path).__enter__()
+        eng = m.data.get("engine") or {"kind": "local"}
+        say(f"engine: starting the local MOSTLY AI engine in {engine_dir}" if eng.get("kind", "local") == "local"
+            else "engine: connecting to the MOSTLY AI platform")
+        engine = _Engine(engine_dir, log_path, eng).__enter__()
     try:
         g, reused = _train_or_reuse(m, engine, frames, cache_dir, retrain=retrain, say=say, timer=timer, diags=diags)
         result.reused = reused
@@ -783,7 +796,8 @@ def _run(path: Path, *, retrain, say, clock, started, local_dir, timer: _Timer, 
             with VersionWriter(target) as w:
                 with timer.step("write"):
                     say(f"write: {target.kind} into {target.version_dir}")
-                    written = write_tables(final, target, w.path)
+                    written = write_tables(final, target, w.path,
+                                           sources={t["name"]: t.get("source") for t in m.tables}, base_dir=m.dir)
                 with timer.step("report"):
                     with engine.capture():
                         reports = quality.write_reports(w.path / "report", g, sd)
@@ -804,8 +818,9 @@ def _run(path: Path, *, retrain, say, clock, started, local_dir, timer: _Timer, 
         except _Fail:
             raise
         except Exception as e:  # any writer failure (OS, pyarrow, sqlite, duckdb) leaves no version
-            raise _fail("R015", f"{target.root}: {type(e).__name__}: {e}", help="nothing was written as a version; run again "
-                        "(the trained generator is reused)") from e
+            code = getattr(e, "code", None) if type(e).__name__ == "SparkOutputError" else None  # R040/R041
+            raise _fail(code or "R015", f"{target.root}: {type(e).__name__}: {e}", help="nothing was written as a "
+                        "version; run again (the trained generator is reused)") from e
         result.version_dir = final_dir
         result.outputs = {t: final_dir / rel for t, rel in written.tables.items()}
         result.report_dir = final_dir / "report"
@@ -956,6 +971,8 @@ def with_seeds(m: _Manifest, config: dict, *, rows: int | None = None) -> dict:
 
 def _record(m: _Manifest, *, target, version, started, ended, versions, key, reused, cache_dir, g, sd, engine_dir,
             log_path, timings, metrics, rows, written, files, diags, peak_rss_mb) -> dict:
+    from .platform import describe as describe_engine
+
     def utc(t: datetime) -> str:
         if t.tzinfo is None:
             t = t.replace(tzinfo=timezone.utc)
@@ -980,7 +997,7 @@ def _record(m: _Manifest, *, target, version, started, ended, versions, key, reu
         "spec": m.data.get("spec"),
         "compiler": m.data.get("compiler"),
         "versions": versions,
-        "engine": {"kind": "local", "local_dir": str(engine_dir), "log": str(log_path)},
+        "engine": describe_engine(m.data.get("engine"), engine_dir, log_path),
         "generator": {"reused": reused, "training_key": key, "zip": str(cache_dir / "generator.zip"),
                       "id": g.id, "accuracy": g.accuracy},
         "synthetic_dataset_id": sd.id,

@@ -11,7 +11,9 @@ CSV files and databases are read in full through the data stage's readers
 (:func:`compiler.sources.open_source`, with the source's ``options`` such as ``delimiter``,
 ``encoding``, ``null_values``), so the run sees the same column types compile saw in its sample.
 
-Outputs (manifest ``output``): ``kind`` is ``parquet``, ``csv``, ``sqlite`` or ``duckdb``;
+Outputs (manifest ``output``): ``kind`` is ``parquet``, ``csv``, ``sqlite``, ``duckdb`` or ``spark``
+(Spark tables named by ``table_name``, see :mod:`compiler.spark`; the version folder then holds
+``tables.json``, the report and the run record);
 ``path`` is a template with ``{name}`` (the manifest's name) and ``{version}``; ``table_name`` a
 template with ``{table}``. The *version folder* is the path up to and including the first
 component that holds ``{version}`` (``/{version}`` is appended when the template has none); the
@@ -37,7 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
-OUTPUT_KINDS = ("parquet", "csv", "sqlite", "duckdb")
+OUTPUT_KINDS = ("parquet", "csv", "sqlite", "duckdb", "spark")
 _DB_SUFFIX = {"sqlite": ".sqlite", "duckdb": ".duckdb"}
 LATEST_FILE = "LATEST"
 LATEST_LINK = "latest"
@@ -70,6 +72,14 @@ def read_source(source: Mapping[str, Any], base_dir: Path):
     import pandas as pd
 
     kind = source.get("kind", "files")
+    if kind == "spark":  # catalog tables and cluster paths, read by Spark (compiler/spark.py)
+        from .sources import SourceError as _CompileSourceError
+        from .spark import read_table
+
+        try:
+            return read_table(source, base_dir)
+        except _CompileSourceError as e:
+            raise SourceError(str(e)) from e
     if "path" not in source:
         raise SourceError("the source has no `path`")
     path = resolve(base_dir, source["path"])
@@ -140,28 +150,35 @@ class OutputTarget:
     root: Path            # the folder that holds the versions (and LATEST)
     version: str          # the version folder's name (suffixed if needed)
     data_rel: str         # data location inside the version folder ("" = the folder itself)
-    table_name: str       # template with {table}
+    table_name: str       # template with {table} (and {name}, {version})
+    mode: str = "new_version"  # or "overwrite" (spark tables only)
+    name: str = ""        # the manifest's name
 
     @property
     def version_dir(self) -> Path:
         return self.root / self.version
 
     def table_name_for(self, table: str) -> str:
-        return self.table_name.replace("{table}", table)
+        return self.table_name.replace("{table}", table).replace("{name}", self.name)
 
 
-def plan_output(output: Mapping[str, Any], base_dir: Path, *, name: str, version: str) -> OutputTarget:
+def plan_output(output: Mapping[str, Any], base_dir: Path, *, name: str, version: str,
+                tables: list[str] | None = None) -> OutputTarget:
     """Resolve the manifest ``output`` for one run; picks a free version name.
 
+    For ``kind: spark`` and ``tables`` given, checks before any training that no table this run
+    would write exists (unless ``mode: overwrite``); the error's ``code`` attribute is R040.
+
     Raises:
-        OutputError: unknown kind or mode, bad template.
+        OutputError: unknown kind or mode, bad template, an existing Spark table.
     """
     kind = output.get("kind", "parquet")
     if kind not in OUTPUT_KINDS:
         raise OutputError(f"output kind {kind!r} is not supported by the local runner ({', '.join(OUTPUT_KINDS)})")
     mode = output.get("mode", "new_version")
-    if mode != "new_version":
-        raise OutputError(f"output mode {mode!r} is not supported (only new_version: outputs are never overwritten)")
+    if mode != "new_version" and not (kind == "spark" and mode == "overwrite"):
+        raise OutputError(f"output mode {mode!r} is not supported for {kind} (only new_version: outputs are never "
+                          "overwritten; `overwrite` is for spark tables)")
     template = str(output.get("path") or "out/{name}/{version}").replace("{name}", name)
     parts = list(PurePosixPath(template).parts)
     idx = next((i for i, p in enumerate(parts) if "{version}" in p), None)
@@ -180,8 +197,18 @@ def plan_output(output: Mapping[str, Any], base_dir: Path, *, name: str, version
     while (root / final).exists() or (root / final).is_symlink():
         k += 1
         final = f"{base}-{k}"
-    return OutputTarget(kind=kind, root=root, version=final, data_rel="/".join(rest),
-                        table_name=str(output.get("table_name") or "{table}"))
+    target = OutputTarget(kind=kind, root=root, version=final, data_rel="/".join(rest),
+                          table_name=str(output.get("table_name") or "{table}"), mode=mode, name=name)
+    if kind == "spark" and tables is not None:
+        from .spark import SparkOutputError, check_output_free
+
+        try:
+            check_output_free(target, tables)
+        except SparkOutputError as e:
+            err = OutputError(str(e))
+            err.code = e.code  # type: ignore[attr-defined]
+            raise err from None
+    return target
 
 
 class VersionWriter:
@@ -310,8 +337,17 @@ class Written:
     locations: dict[str, str] = field(default_factory=dict)  # table → table name inside a database
 
 
-def write_tables(frames: Mapping[str, Any], target: OutputTarget, version_dir: Path) -> Written:
-    """Write every frame (dict order) into ``version_dir`` as the target kind says."""
+def write_tables(frames: Mapping[str, Any], target: OutputTarget, version_dir: Path, *,
+                 sources: Mapping[str, Any] | None = None, base_dir: Path | None = None) -> Written:
+    """Write every frame (dict order) into ``version_dir`` as the target kind says.
+
+    ``kind: spark`` writes tables with ``saveAsTable`` (:func:`compiler.spark.write_tables`; cast to
+    the schemas of the manifest ``sources`` that are Spark tables) and lists them in ``tables.json``.
+    """
+    if target.kind == "spark":
+        from .spark import write_tables as write_spark
+
+        return write_spark(frames, target, version_dir, sources=sources, base_dir=base_dir)
     out = Written()
     dest = version_dir / target.data_rel if target.data_rel else version_dir
     if target.kind in ("parquet", "csv"):
@@ -387,6 +423,11 @@ def _for_duckdb(df):
 def read_tables(version_dir: Path, target: OutputTarget, tables: list[str]) -> dict:
     """Read a written version back (tests, inspection)."""
     import pandas as pd
+
+    if target.kind == "spark":
+        from .spark import read_tables as read_spark
+
+        return read_spark(target, tables)
 
     dest = version_dir / target.data_rel if target.data_rel else version_dir
     out = {}

@@ -109,7 +109,7 @@ _COLS = {"type": "array", "items": _S, "minItems": 1}
 def manifest_schema() -> dict:
     source = {"anyOf": [{"type": "null"}, _obj({
         "kind": {"enum": ["files", "sqlite", "duckdb", "spark"]},
-        "format": {"enum": ["auto", "parquet", "csv"]},
+        "format": {"enum": ["auto", "parquet", "csv", "delta", "table"]},
         "path": _NS, "table": _NS, "options": {"type": "object"},
         "sample": _obj({"rows": {"type": "integer", "minimum": 1}, "seed": {"type": "integer", "minimum": 0}}),
         "fingerprint": {"type": ["string", "null"]},
@@ -151,7 +151,9 @@ def manifest_schema() -> dict:
                           "spec_version": {"const": 1}, "profile": _NS}),
             "compiler": _obj({"synthspec": _S, "mostlyai": _S}),
             "artifacts": _obj({"generator": _S, "generate": _S}),
-            "engine": _obj({"kind": {"enum": ["local"]}, "local_dir": _S}),
+            "engine": _obj({"kind": {"enum": ["local", "platform"]}, "local_dir": _S, "base_url": _S,
+                            "api_key_env": {"type": ["string", "null"], "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                            "api_key_header": _S}, required=["kind", "local_dir"]),
             "tables": {"type": "array", "items": table, "minItems": 1},
             "transforms": {"type": "array", "items": transform},
             "generation": _obj({"size": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
@@ -163,7 +165,7 @@ def manifest_schema() -> dict:
                                                          "sample_seed_data"}},
                                required=["size", "temperature", "top_p", "seed"]),
             "output": _obj({"kind": {"enum": ["parquet", "csv", "sqlite", "duckdb", "spark"]}, "path": _S,
-                            "table_name": _S, "mode": {"enum": ["new_version"]}}),
+                            "table_name": _S, "mode": {"enum": ["new_version", "overwrite"]}}),
             "quality": _obj({"min_accuracy": num01, "max_discriminator_auc": num01, "max_dcr_share": num01,
                              "max_identical_matches": num01}),
             "checks": {"type": "array", "items": {"enum": ["pk_unique", "pk_not_null", "fk_resolves",

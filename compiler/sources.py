@@ -638,26 +638,35 @@ _KINDS: dict[str, Callable[[Path, Mapping[str, Any]], Source]] = {
 }
 
 
+_LAZY_KINDS = {"spark": "compiler.spark"}
+"""Kinds whose module registers itself when first used (so compile never imports pyspark otherwise)."""
+
+
 def register_source_kind(kind: str, factory: Callable[[Path, Mapping[str, Any]], Source]) -> None:
     """Register another source kind (e.g. ``spark``) for :func:`open_source`."""
     _KINDS[kind] = factory
 
 
 def source_kinds() -> list[str]:
-    return sorted(_KINDS)
+    return sorted(set(_KINDS) | set(_LAZY_KINDS))
 
 
 def open_source(kind: str, path: Path, options: Mapping[str, Any] | None = None) -> Source:
     """Open a source of the given kind.
 
     Args:
-        kind: ``files`` (a folder of Parquet/CSV files or one file), ``sqlite`` or ``duckdb``.
+        kind: ``files`` (a folder of Parquet/CSV files or one file), ``sqlite``, ``duckdb`` or
+            ``spark`` (:mod:`compiler.spark`; options ``root``, ``format``, ``session``).
         path: the folder or file.
         options: kind-specific options (see each class).
 
     Raises:
         SourceError: unknown kind, missing path, unreadable file.
     """
+    if kind not in _KINDS and kind in _LAZY_KINDS:
+        import importlib
+
+        importlib.import_module(_LAZY_KINDS[kind])
     try:
         factory = _KINDS[kind]
     except KeyError:

@@ -80,7 +80,8 @@ class Source(_Model):
 
     kind: Literal["files", "sqlite", "duckdb", "spark"] = Field(description="files (parquet/csv) | sqlite | duckdb | spark")
     path: str | None = Field(None, min_length=1, description="Folder or file (files), database file (sqlite, duckdb).")
-    format: Literal["auto", "parquet", "csv"] = Field("auto", description="File format for `files`.")
+    format: Literal["auto", "parquet", "csv", "delta"] = Field(
+        "auto", description="File format for `files` (parquet, csv) and path tables of `spark` (parquet, delta).")
     csv: CsvOptions | None = None
     sample: Sample | None = None
     allow_outside_root: bool = Field(False, description="Allow `path` to resolve outside the project root.")
@@ -227,7 +228,9 @@ class Generation(_Model):
 class Output(_Model):
     kind: Literal["parquet", "csv", "sqlite", "duckdb", "spark"] = "parquet"
     path: str = Field("out/{name}/{version}", min_length=1, description="Relative to the spec; {name}, {version}.")
-    table_name: str = Field("{table}", min_length=1, description="Output table name; {table}.")
+    table_name: str = Field("{table}", min_length=1, description="Output table name; {table}, {name}, {version}.")
+    mode: Literal["new_version", "overwrite"] = Field(
+        "new_version", description="new_version: never replace an output; overwrite: replace Spark tables (spark only).")
 
 
 class Quality(_Model):
@@ -243,13 +246,23 @@ class Quality(_Model):
 
 
 class Engine(_Model):
-    kind: Literal["local"] = "local"
-    local_dir: str = Field(".synthspec/mostlyai", description="Engine home, relative to the project root.")
+    """Where training and generation run (see docs/platform.md)."""
+
+    kind: Literal["local", "platform"] = Field(
+        "local", description="local: the MOSTLY AI engine on this machine; platform: a MOSTLY AI server at base_url.")
+    local_dir: str = Field(".synthspec/mostlyai",
+                           description="Engine home (local) and generator ZIP cache, relative to the project root.")
+    base_url: str | None = Field(None, min_length=1,
+                                 description="platform: the server's URL, or `${env:NAME}`.")
+    api_key: str | None = Field(None, min_length=1,
+                                description="platform: `${env:NAME}` only; a key written in the spec is an error.")
+    api_key_header: str = Field("X-MOSTLY-API-KEY", min_length=1,
+                                description="platform: the HTTP header that carries the API key.")
 
 
 class SourceOverlay(_Model):
     path: str | None = Field(None, min_length=1)
-    format: Literal["auto", "parquet", "csv"] | None = None
+    format: Literal["auto", "parquet", "csv", "delta"] | None = None
     csv: CsvOptions | None = None
     sample: Sample | None = None
     allow_outside_root: bool | None = None
