@@ -17,7 +17,8 @@ A page steers its run with HTML comments inside ``## Example``:
 
 * ``<!-- cli: ARGS -->`` — the arguments after ``synthspec`` (default ``validate spec.yaml``);
 * ``<!-- generated: NAME -->`` — a fixture the example cannot hold as text, built by
-  :data:`GENERATORS` (a non-UTF-8 file, a file over the size limit, a stale build folder …);
+  :data:`GENERATORS` (a non-UTF-8 file, a file over the size limit, a stale build folder …;
+  ``files`` writes the page's ```` ```csv title="data/x.csv" ```` blocks);
 * ``<!-- skip: REASON -->`` — the example is not run (only X001, an internal error, which no
   correct build of synthspec can be made to produce on purpose).
 
@@ -159,7 +160,21 @@ def _build_is_a_file(ex: Example, d: Path) -> None:
     (d / "build").write_text("not a folder\n", "utf-8")
 
 
+def _files(ex: Example, d: Path) -> None:
+    """Every non-YAML ```` ```<lang> title="<path>" ```` block of ``## Example`` (a data file, seed
+    rows) written to ``<path>`` in the folder."""
+    text = ex.page.read_text("utf-8")
+    start, end = example_section(text)
+    for m in _FENCE.finditer(text[start:end]):
+        title = re.search(r'title="([^"]+)"', m.group(1))
+        if title and m.group(1).split()[0] != "yaml":
+            target = d / title.group(1)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(m.group(2), "utf-8")
+
+
 GENERATORS = {
+    "files": _files,
     "latin-1": _latin1,
     "big-file": _big_file,
     "stale-build": _stale_build,
