@@ -108,6 +108,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrain", action="store_true")
     _add_output_opts(p, fail_on=False)
 
+    p = sub.add_parser("render", help="render a deployment from a compiled manifest (databricks: an asset bundle)")
+    p.add_argument("target_kind", choices=("databricks",), metavar="KIND", help="databricks")
+    p.add_argument("target", metavar="SPEC|MANIFEST")
+    p.add_argument("-o", "--output", metavar="DIR", help="bundle folder (default build/<name>/databricks)")
+    p.add_argument("--profile", "-p", help="compile the spec with this profile first")
+    p.add_argument("--no-data", action="store_true", help="compile the spec without reading data")
+    p.add_argument("--catalog", help="Unity Catalog catalog of the volume (default main)")
+    p.add_argument("--schema", help="schema of the volume (default synthspec)")
+    p.add_argument("--volume", help="volume for run records and generator ZIPs (default synthspec)")
+    p.add_argument("--node-type", help="job cluster node type (default i3.xlarge)")
+    p.add_argument("--spark-version", help="Databricks runtime (default 15.4.x-scala2.12)")
+    p.add_argument("--workers", type=int, help="workers (default 0: single node)")
+    p.add_argument("--secret-scope", help="Databricks secret scope of a platform engine's key (default synthspec)")
+    p.add_argument("--wheel", metavar="WHL", help="ship this synthspec wheel in the bundle (dist/)")
+    _add_output_opts(p)
+
     p = sub.add_parser("infer", help="infer a spec from data, or resolve `auto` in an existing spec")
     p.add_argument("source", metavar="DATA", nargs="?", help="a folder of files, or a sqlite/duckdb file")
     p.add_argument("--spec", metavar="SPEC", help="update this spec (resolve auto encodings and missing keys)")
@@ -445,6 +461,44 @@ def cmd_probe(args) -> int:
     return _exit_code(res.diagnostics, args.fail_on, failed=not res.ok)
 
 
+def cmd_render(args) -> int:
+    from .databricks import render
+
+    target = Path(args.target)
+    sources: dict[str, str] = {}
+    if target.suffix == ".json":
+        manifest = target
+    else:
+        from .api import compile_spec
+
+        res = compile_spec(target, profile=args.profile, use_data=not args.no_data)
+        sources.update(res.sources)
+        if not res.ok:
+            emit_diagnostics(res.diagnostics, args, sources)
+            return EXIT_FINDINGS
+        res.write()
+        manifest = res.out_dir / "manifest.json"
+    if not manifest.is_file():
+        raise _Usage(f"{manifest} does not exist; compile the spec first")
+    wheel = Path(args.wheel) if args.wheel else None
+    if wheel is not None and not wheel.is_file():
+        raise _Usage(f"--wheel {wheel} does not exist")
+    opts = {"catalog": args.catalog, "schema": args.schema, "volume": args.volume, "node_type": args.node_type,
+            "spark_version": args.spark_version, "workers": args.workers, "secret_scope": args.secret_scope}
+    try:
+        bundle = render(manifest, options=opts, wheel=wheel)
+    except ValueError as e:
+        raise _Usage(str(e)) from None
+    emit_diagnostics(bundle.diagnostics, args, sources)
+    if not bundle.ok:
+        return EXIT_FINDINGS
+    out = Path(args.output) if args.output else manifest.parent / "databricks"
+    bundle.write(out, wheel=wheel)
+    print(f"rendered the Databricks bundle into {out} (deploy: cd {out} && databricks bundle deploy)",
+          file=sys.stderr)
+    return _exit_code(bundle.diagnostics, args.fail_on)
+
+
 def cmd_infer(args) -> int:
     from .infer_cmd import main as infer_main
 
@@ -488,6 +542,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_probe(args)
         if args.cmd == "infer":
             return cmd_infer(args)
+        if args.cmd == "render":
+            return cmd_render(args)
     except _Usage as exc:
         print(f"synthspec: error[X002]: {exc}", file=sys.stderr)
         return EXIT_TOOL
