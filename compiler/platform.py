@@ -49,7 +49,11 @@ def env_name(value: str | None) -> str | None:
 
 
 def check_engine(doc, spec) -> list:
-    """Model-stage checks of ``engine`` and ``output.mode`` (M040–M044). Never echoes a secret."""
+    """Model-stage checks of ``engine`` and ``output.mode`` (M040–M044). Never echoes a secret.
+
+    M040 and M041 point at the ``engine:`` key, not at the value, so that the renderers' source
+    excerpt does not print the secret either.
+    """
     from .codes import make
 
     out = []
@@ -67,18 +71,18 @@ def check_engine(doc, spec) -> list:
             elif parts.username or parts.password or parts.query:
                 out.append(make("M041", "`engine.base_url` carries credentials (user info or a query); they would be "
                                         "written into the manifest (the value is not shown)",
-                                span=doc.locate(ep + ("base_url",)), path=ep + ("base_url",),
+                                span=doc.locate(ep, key=True), path=ep + ("base_url",),  # no excerpt of the value
                                 help="remove them; give the key as `api_key: ${env:NAME}`"))
         if e.api_key is not None and not env_name(e.api_key):
             out.append(make("M040", "`engine.api_key` must be an environment reference `${env:NAME}`; a key written "
                                     "in the spec would end up in git and in artifacts (the value is not shown)",
-                            span=doc.locate(ep + ("api_key",)), path=ep + ("api_key",),
+                            span=doc.locate(ep, key=True), path=ep + ("api_key",),  # the excerpt must not show the key
                             help="export the key in an environment variable and write `api_key: ${env:MOSTLY_API_KEY}`"
                                  "; rotate the key if this spec was ever committed"))
     else:
         if e.api_key is not None and not env_name(e.api_key):
             out.append(make("M040", "`engine.api_key` must be an environment reference `${env:NAME}` (the value is "
-                                    "not shown)", span=doc.locate(ep + ("api_key",)), path=ep + ("api_key",),
+                                    "not shown)", span=doc.locate(ep, key=True), path=ep + ("api_key",),
                             help="write `api_key: ${env:MOSTLY_API_KEY}`; rotate the key if it was committed"))
         extra = [k for k in ("base_url", "api_key") if getattr(e, k) is not None]
         if extra:
