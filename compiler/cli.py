@@ -347,7 +347,7 @@ def cmd_init(args) -> int:
     if clash:
         raise _Usage(f"{clash[0]} already exists; synthspec init never overwrites files")
     dest.mkdir(parents=True, exist_ok=True)
-    from .emit import write_atomic
+    from .files import write_atomic
 
     schema = (REPO_ROOT / "schemas" / "spec-v1.json").resolve()
     for f in targets:

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from . import __version__
 from .codes import make
+from .files import stat_key
 from .diagnostics import Diagnostic, Related, Severity, Span
 from .model import ColumnIR, Model, TableIR
 from .spec import canonical_encoding
@@ -49,24 +50,6 @@ def _bind(model: Model, t: TableIR, data_dir: Path | None):
     return None  # spark: bound at run time
 
 
-def _stat_key(path: Path) -> list:
-    try:
-        if path.is_dir():
-            return sorted([p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in path.iterdir() if p.is_file())
-        st = path.stat()
-        return [st.st_size, st.st_mtime_ns]
-    except OSError:
-        return ["missing"]
-
-        if data_dir is None and t.source is not None and t.source.kind == "spark":
-            from .spark import plan_binding  # imports pyspark only when a spark source is bound
-
-            b, d = plan_binding(model, t)
-            diags += d
-            if b is not None:
-                plan[name] = b
-            continue
-
 def run(model: Model, *, data_dir: Path | None = None,
         progress: Callable[[str], None] | None = None) -> tuple[dict, list[Diagnostic]]:
     """Stage entry point. Returns ``(bindings, diagnostics)``; may replace tables on ``model``."""
@@ -75,6 +58,14 @@ def run(model: Model, *, data_dir: Path | None = None,
     diags: list[Diagnostic] = []
     for name in model.order or list(model.tables):
         t = model.tables[name]
+        if data_dir is None and t.source is not None and t.source.kind == "spark":
+            from .spark import plan_binding  # imports pyspark only when a spark source is bound
+
+            b, d = plan_binding(model, t)
+            diags += d
+            if b is not None:
+                plan[name] = b
+            continue
         b = _bind(model, t, data_dir)
         if b is None:
             continue
@@ -109,7 +100,7 @@ def _cache_key(model: Model, plan: dict, data_dir) -> str:
     parts = {
         "v": CACHE_VERSION, "synthspec": __version__, "spec": model.doc.sha256, "profile": model.profile,
         "data_dir": str(data_dir) if data_dir else None,
-        "plan": {n: [k, str(Path(p).resolve()), tbl, o, _stat_key(Path(p))] for n, (k, p, tbl, o) in plan.items()},
+        "plan": {n: [k, str(Path(p).resolve()), tbl, o, stat_key(Path(p))] for n, (k, p, tbl, o) in plan.items()},
     }
     h.update(json.dumps(parts, sort_keys=True, default=str).encode())
     return h.hexdigest()[:32]
@@ -124,7 +115,7 @@ def _read_cache(path: Path) -> dict | None:
 
 
 def _write_cache(path: Path, result: dict) -> None:
-    from .emit import write_atomic
+    from .files import write_atomic
 
     try:
         write_atomic(path, json.dumps(result, sort_keys=True).encode("utf-8"))
@@ -168,8 +159,6 @@ def _compute(model: Model, plan: dict, progress) -> dict:
         except Exception as exc:  # noqa: BLE001 — any reader failure is a located finding, not a crash
             diags.append(_d("D001", f"cannot read the source of `{name}`: {type(exc).__name__}: {exc}",
                             t.path + ("source",)))
-        if hasattr(src, "binding"):  # sources that are not local files say where the table is
-            bindings[name].update(src.binding(tbl))
             continue
         samples[name], counts[name] = df, n
         file = Path(path)
@@ -179,6 +168,8 @@ def _compute(model: Model, plan: dict, progress) -> dict:
         bindings[name] = {"path": str(file.resolve()), "format": fmt, "fingerprint": fp, "rows": n,
                           "sampled_rows": int(len(df)),
                           "columns": [{"name": c, "dtype": d} for c, d in schema]}
+        if hasattr(src, "binding"):  # sources that are not local files say where the table is
+            bindings[name].update(src.binding(tbl))
         prof = profile_table(df)
         for col in value_count_columns(model, name):  # rebalancing values (compiler/controls.py)
             if col in df.columns:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
 from .codes import make
 from .diagnostics import Diagnostic, Span
+from .files import check_files, write_atomic  # noqa: F401 — re-exported
 from .model import Model
 from .platform import manifest_engine
 
@@ -274,37 +274,6 @@ def emit(model: Model, out_dir: Path, *, bindings: dict | None = None) -> tuple[
     return Artifacts(generator=gen, generate=dataset_config(model), manifest=manifest(model, out_dir, bindings=bindings)), diags
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Write ``data`` to ``path`` atomically; return False (and do nothing) if unchanged."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        try:
-            mode = path.stat().st_mode & 0o777
-        except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return True
-
-
 def write(artifacts: Artifacts, out_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
     written, diags = [], []
     for name, data in artifacts.files().items():
@@ -319,15 +288,4 @@ def write(artifacts: Artifacts, out_dir: Path) -> tuple[list[Path], list[Diagnos
 
 def check(artifacts: Artifacts, out_dir: Path) -> list[Diagnostic]:
     """``--check``: one E002 per artifact whose bytes on disk differ from what compile would write."""
-    diags = []
-    for name, data in artifacts.files().items():
-        p = out_dir / name
-        try:
-            same = p.read_bytes() == data
-            why = "differs from what compile would write"
-        except OSError:
-            same, why = False, "is missing"
-        if not same:
-            diags.append(make("E002", f"{p} {why}", span=Span(file=str(p)),
-                              help="run `synthspec compile` and commit the result"))
-    return diags
+    return check_files(artifacts.files(), out_dir)

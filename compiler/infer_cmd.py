@@ -1252,7 +1252,7 @@ def write_update(up: SpecUpdate) -> list[Diagnostic]:
 
     Returns ``[]`` when written (or nothing changed), else the D040 that refused the write.
     """
-    from .emit import write_atomic
+    from .files import write_atomic
 
     if not up.changed:
         return []

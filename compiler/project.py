@@ -42,6 +42,7 @@ from typing import Any, Iterable
 from . import __version__
 from .codes import make
 from .diagnostics import Diagnostic, Related, Severity, Span, has_errors, sort_diagnostics
+from .files import check_files, stat_key, write_atomic
 
 PROJECT_FILE = "synthspec.yaml"
 DEFAULT_OUTPUT = "build"
@@ -356,17 +357,6 @@ def sdk_version() -> str:
         return "none"
 
 
-def stat_key(path: Path) -> list:
-    """The data stage's fingerprint of a bound file or folder (``compiler.data._stat_key``)."""
-    try:
-        if path.is_dir():
-            return sorted([p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in path.iterdir() if p.is_file())
-        st = path.stat()
-        return [st.st_size, st.st_mtime_ns]
-    except OSError:
-        return ["missing"]
-
-
 def _drift_input(out_dir: Path) -> str | None:
     """What the D031 drift check reads from the previous manifest: its ``source_columns``."""
     try:
@@ -568,7 +558,7 @@ def compile_project(project: Project | str | Path | None = None, *, select_: Ite
             for name, data_ in o.files.items():
                 p = o.out_dir / name
                 try:
-                    if _write_if_changed(p, data_):
+                    if write_atomic(p, data_):
                         o.written.append(p)
                 except OSError as exc:
                     wd.append(make("E003", f"cannot write {p}: {exc.strerror or exc}", span=Span(file=str(p))))
@@ -677,37 +667,9 @@ def _store(project, spec, raw, entry, outcome, *, profile, use_data, data, out_d
                     os.unlink(cdir / old)
                 except OSError:
                     pass
-        _write_if_changed(cdir / f"{sid}-{key}.json", json.dumps(full, sort_keys=True).encode("utf-8"))
+        write_atomic(cdir / f"{sid}-{key}.json", json.dumps(full, sort_keys=True).encode("utf-8"))
     except OSError:
         pass  # a cache that cannot be written only costs time
-
-
-def _write_if_changed(path: Path, data: bytes) -> bool:
-    """Atomic write (``compiler.emit.write_atomic``), imported only when the bytes differ."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    from .emit import write_atomic
-
-    return write_atomic(path, data)
-
-
-def check_files(files: dict[str, bytes], out_dir: Path) -> list[Diagnostic]:
-    """``--check``: E002 for each artifact whose bytes on disk differ (as ``compiler.emit.check``)."""
-    diags = []
-    for name, data in files.items():
-        p = out_dir / name
-        try:
-            same = p.read_bytes() == data
-            why = "differs from what compile would write"
-        except OSError:
-            same, why = False, "is missing"
-        if not same:
-            diags.append(make("E002", f"{p} {why}", span=Span(file=str(p)),
-                              help="run `synthspec compile` and commit the result"))
-    return diags
 
 
 __all__ = ["PROJECT_FILE", "Project", "ProjectResult", "SpecOutcome", "find_project", "load_project",

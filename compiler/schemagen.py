@@ -277,7 +277,7 @@ def main(argv=None) -> int:
             if not path.exists() or path.read_text("utf-8") != text:
                 stale.append(name)
         else:
-            from .emit import write_atomic
+            from .files import write_atomic
 
             write_atomic(path, text.encode("utf-8"))
     if REFERENCE.exists():
@@ -286,7 +286,7 @@ def main(argv=None) -> int:
         if check and cur != new:
             stale.append("docs/spec-reference.md")
         elif not check and cur != new:
-            from .emit import write_atomic
+            from .files import write_atomic
 
             write_atomic(REFERENCE, new.encode("utf-8"))
     if stale:

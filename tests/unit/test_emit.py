@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from compiler.api import compile_spec
-from compiler.emit import write_atomic
+from compiler.files import write_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 TSOCIAL = ROOT / "templates" / "tsocial" / "spec.yaml"
