@@ -439,9 +439,9 @@ def _source_for(source: Mapping[str, Any], base_dir: Path) -> tuple[SparkSource,
 
 def read_table(source: Mapping[str, Any], base_dir: Path):
     """Run: the whole table of a manifest ``source`` of kind spark, as pandas."""
-    src, table = _source_for(source, base_dir)
-    if not table:
+    if not source.get("table"):  # before a session is started
         raise SourceError("a spark source needs `table`")
+    src, table = _source_for(source, base_dir)
     return src.read_all(table)
 
 

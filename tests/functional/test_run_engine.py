@@ -237,7 +237,7 @@ def test_missing_source_is_r002(tmp_path):
 def test_unsupported_output_is_r021(tmp_path):
     manifest = write_mini(tmp_path)
     m = json.loads(manifest.read_text())
-    m["output"]["kind"] = "spark"
+    m["output"]["kind"] = "excel"
     manifest.write_text(json.dumps(m))
     r = run_manifest(manifest, local_dir=tmp_path / "engine")
     assert _codes(r) == ["R021"]

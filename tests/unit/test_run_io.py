@@ -50,7 +50,7 @@ def test_plan_output_templates(tmp_path):
     t = plan_output({"kind": "duckdb", "path": "db/v-{version}/all.duckdb"}, tmp_path, name="ts", version="V")
     assert t.version == "v-V-1"  # an existing version is never overwritten: suffix
     with pytest.raises(OutputError):
-        plan_output({"kind": "spark", "path": "x"}, tmp_path, name="ts", version="V")
+        plan_output({"kind": "excel", "path": "x"}, tmp_path, name="ts", version="V")
     with pytest.raises(OutputError):
         plan_output({"kind": "csv", "path": "x", "mode": "overwrite"}, tmp_path, name="ts", version="V")
 

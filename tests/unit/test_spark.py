@@ -26,6 +26,9 @@ def spark(tmp_path_factory):
     from pyspark.sql import SparkSession
 
     home = tmp_path_factory.mktemp("spark")
+    stale = SparkSession.getActiveSession()
+    if stale is not None:  # another module's session would keep its own (static) catalog settings
+        stale.stop()
     s = (SparkSession.builder.master("local[1]").appName("synthspec-tests")
          .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
          .config("spark.driver.memory", "768m").config("spark.sql.shuffle.partitions", "1")
