@@ -47,7 +47,7 @@ def _bind(model: Model, t: TableIR, data_dir: Path | None):
         return ("files", s.path, t.name, dict(s.options))
     if s.kind in ("sqlite", "duckdb"):
         return (s.kind, s.path, s.location or t.name, dict(s.options))
-    return None  # spark: bound at run time
+    return None  # spark: compiler.spark.plan_binding (see run)
 
 
 def run(model: Model, *, data_dir: Path | None = None,
