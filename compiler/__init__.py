@@ -10,7 +10,7 @@ The public API is re-exported here lazily so that ``import compiler`` stays chea
 
 __version__ = "0.1.0"
 
-_API = {"load_spec", "compile_spec", "CompileResult", "validate_spec", "run", "infer", "probe"}
+_API = {"load_spec", "compile_spec", "CompileResult", "validate_spec", "run", "probe"}
 
 
 def __getattr__(name):
@@ -22,3 +22,7 @@ def __getattr__(name):
 
 
 __all__ = sorted(_API | {"__version__"})
+
+# ``compiler.run`` is both the API function (``compiler.run("spec.yaml")``) and the runner module
+# ``compiler/run.py``; importing the module rebinds the package attribute to it, so the module itself
+# is made callable and delegates to :func:`compiler.api.run` (see the end of compiler/run.py).

@@ -1018,3 +1018,16 @@ def _record(m: _Manifest, *, target, version, started, ended, versions, key, reu
         "files": files,
         "diagnostics": [_diag_json(d) for d in diags if d.severity >= Severity.WARNING],
     }
+
+
+
+class _CallableModule(__import__("types").ModuleType):
+    """``import compiler.run`` rebinds ``compiler.run``; calling it still runs (``compiler.api.run``)."""
+
+    def __call__(self, *args, **kwargs):
+        from .api import run as _run
+
+        return _run(*args, **kwargs)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule
