@@ -79,6 +79,8 @@ _ALL = [
     CodeInfo("M023", "flexible-generation-required", E, "Seed rows, rebalancing, imputation or fairness are used with `enable_flexible_generation: false`."),
     CodeInfo("M024", "quality-without-model-report", W, "Quality thresholds are set, but a table's model report is off, so they cannot be checked."),
     # engine and outputs (compiler/platform.py)
+    CodeInfo("M050", "fake-without-kind", E, "`fake: true` on a column without a `pii` tag that says what to fake."),
+    CodeInfo("M051", "fake-key-column", E, "`fake` on a primary or foreign key column."),
     CodeInfo("M040", "secret-not-env-reference", E, "`engine.api_key` is not an environment reference `${env:NAME}`."),
     CodeInfo("M041", "base-url-invalid", E, "`engine.base_url` is not an http(s) URL, or carries credentials."),
     CodeInfo("M042", "base-url-missing", E, "`engine: {kind: platform}` without `base_url`."),

@@ -213,6 +213,9 @@ def manifest(model: Model, out_dir: Path, *, bindings: dict | None = None) -> di
             "excluded_columns": [c.name for c in t.columns if c.exclude],
             "source_columns": (bindings.get(name) or {}).get("columns"),
         })
+        faked = [{"name": c.name, "kind": c.fake} for c in t.columns if c.fake]
+        if faked:  # filled by `run` after generation; absent when unused (older manifests stay valid)
+            tables[-1]["fake"] = faked
         if len(t.primary_key) > 1:
             transforms.append({"op": "surrogate_key", "table": name, "column": t.pk_model_column,
                                "components": list(t.primary_key)})

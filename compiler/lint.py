@@ -45,8 +45,9 @@ def _table_findings(model: Model, t: TableIR) -> list[tuple[Diagnostic, TableIR,
                 out.append((make(
                     "L001", f"`{t.name}.{c.name}` is tagged `pii: {c.pii}` and is modelled",
                     span=doc.locate(c.path, key=True), path=c.path,
-                    help="identifying values can leak rare real values or come out garbled; set `exclude: true` "
-                         "and fill the column with fake values after generation"), t, c.name))
+                    help="identifying values can leak rare real values or come out garbled; set `fake: true`: "
+                         "the column is left out of the model and filled with fake values of its shape after "
+                         "generation"), t, c.name))
     if t.training.get("value_protection") is False:
         vp_path = _setting_path(model, t, "value_protection")
         categorical = [c for c in pii_cols if c.encoding in CATEGORICAL_ENCODINGS]

@@ -582,6 +582,7 @@ def expected_columns(t: dict, source) -> list[str]:
 
 def restore(m: _Manifest, synthetic: dict, sources: dict, *, seed: int) -> tuple[dict, list[Diagnostic]]:
     """Keys and dtypes back to the source's (see :mod:`compiler.keys`)."""
+    from .fake import fake_values
     from .keys import KeyRestoreError, empty_like, restore_column, restore_keys
 
     diags: list[Diagnostic] = []
@@ -605,12 +606,15 @@ def restore(m: _Manifest, synthetic: dict, sources: dict, *, seed: int) -> tuple
         df = res.tables[name].reset_index(drop=True)
         src = sources[name]
         cols = {}
+        fakes = {f["name"]: f["kind"] for f in t.get("fake") or []}
         for c in expected_columns(t, src):
             if c in df.columns:
                 try:
                     cols[c] = restore_column(df[c], src[c]).reset_index(drop=True)
                 except KeyRestoreError as e:
                     raise _fail("R009", f"table `{name}`: {e}") from e
+            elif c in fakes:
+                cols[c] = fake_values(fakes[c], src[c], len(df), seed=seed, salt=f"{name}.{c}")
             elif c in (t.get("excluded_columns") or []):
                 cols[c] = empty_like(src[c], len(df))
             else:

@@ -124,7 +124,11 @@ def manifest_schema() -> dict:
         "columns": {"type": "array", "items": _obj({"name": _S, "encoding": _S, "pii": _NS})},
         "excluded_columns": {"type": "array", "items": _S},
         "source_columns": {"anyOf": [{"type": "null"}, {"type": "array", "items": _obj({"name": _S, "dtype": _S})}]},
-    })
+        "fake": {"type": "array", "items": _obj({"name": _S, "kind": {"enum": ["name", "given_name", "surname", "email",
+                                                                              "phone", "national_id", "address",
+                                                                              "pattern"]}})},
+    }, required=["name", "roles", "source", "primary_key", "foreign_keys", "columns", "excluded_columns",
+                 "source_columns"])
     transform = _obj({
         "op": {"const": "surrogate_key"}, "table": _S, "column": _S, "components": _COLS, "references": _S,
     }, required=["op", "table", "column", "components"])
@@ -167,7 +171,7 @@ def manifest_schema() -> dict:
             "output": _obj({"kind": {"enum": ["parquet", "csv", "sqlite", "duckdb", "spark"]}, "path": _S,
                             "table_name": _S, "mode": {"enum": ["new_version", "overwrite"]}}),
             "quality": _obj({"min_accuracy": num01, "max_discriminator_auc": num01, "max_dcr_share": num01,
-                             "max_identical_matches": num01}),
+                             "max_identical_matches": num01}, required=[]),
             "checks": {"type": "array", "items": {"enum": ["pk_unique", "pk_not_null", "fk_resolves",
                                                            "subject_sizes", "schema_matches_source"]}},
             "lint_overrides": {"type": "array", "items": lint_override,

@@ -102,6 +102,9 @@ class Column(_Model):
     encoding: EncodingName = Field("auto", description="Friendly name or the SDK's own ModelEncodingType.")
     exclude: bool = Field(False, description="Leave the column out of the model and the output.")
     pii: PiiTag | None = Field(None, description="What kind of personal data the column holds.")
+    fake: bool | Literal["name", "given_name", "surname", "email", "phone", "national_id", "address", "pattern"] \
+        | None = Field(None, description="Leave the column out of the model and fill it after generation with fake "
+                                         "values of its shape (true: the kind follows `pii`).")
     description: str | None = None
     lint: LintOverride | None = Field(None, description="Lint findings to silence on this column, with a reason.")
 
