@@ -449,11 +449,11 @@ def bootstrap_spec(source_path, *, name: str | None = None, rows: int = DEFAULT_
                                                 is_context=t in ctx_parent)
             e = CM()
             e["encoding"] = enc
-            if pii in IDENTIFYING_PII:
-                e["exclude"] = True
-                reason += f"; identifying ({pii}), so excluded"
             if pii:
                 e["pii"] = pii
+            if pii in IDENTIFYING_PII:
+                e["fake"] = True
+                reason += f"; identifying ({pii}): not modelled, faked after generation"
             e.fa.set_flow_style()
             cols[str(c)] = e
             cols.yaml_add_eol_comment(_clean(reason), str(c))
@@ -797,7 +797,7 @@ def _plan(model, rows, seed) -> tuple[dict[str, _Plan], list[Diagnostic]]:
             enc, reason, pii = resolve_encoding(prof[c], is_child=is_child, is_context=is_context)
             excl = pii in IDENTIFYING_PII
             if excl:
-                reason += f"; identifying ({pii}), so excluded"
+                reason += f"; identifying ({pii}): not modelled, faked after generation"
             plan.add.append(_ColAdd(c, enc, pii, excl, _clean(reason)))
         if plan.add:
             diags.append(make("D041", f"{len(plan.add)} column(s) of `{t}` found in the data added to the spec: "
@@ -838,10 +838,10 @@ def _entry_data(a: _ColAdd, style: str):
     if style == "short" and not a.pii and not a.exclude:
         return a.encoding
     e: dict[str, Any] = {"encoding": a.encoding}
-    if a.exclude:
-        e["exclude"] = True
     if a.pii:
         e["pii"] = a.pii
+    if a.exclude:  # identifying PII: left out of the model, filled with fake values by `run`
+        e["fake"] = True
     return e
 
 

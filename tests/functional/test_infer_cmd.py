@@ -184,7 +184,7 @@ def test_bootstrap_parquet_composite_key_and_lookup_fk(tmp_path):
     assert t["orders"]["foreign_keys"] == [{"columns": "customer_id", "references": "customers", "context": True}]
     assert t["customers"]["role"] == ["subject", "context"] and "role" not in t["products"]
     assert t["customers"]["columns"]["first_name"] == {"encoding": "categorical", "pii": "name"}
-    assert t["customers"]["columns"]["email"] == {"encoding": "character", "exclude": True, "pii": "email"}
+    assert t["customers"]["columns"]["email"] == {"encoding": "character", "pii": "email", "fake": True}
     # the evidence, as counts and shares
     assert "primary_key: customer_id  # unique, non-null, id-like (200 of 200 rows)" in text
     assert "100% of 200 distinct values found in customers.customer_id, 0 orphans" in text
