@@ -248,10 +248,8 @@ def compile_spec(path_or_spec, profile: str | None = None, *, out_dir: str | Pat
 
 def _data_stage(model, data, progress) -> tuple[dict, list[Diagnostic]]:
     """Sample bound sources when reachable; infer ``auto`` encodings; check data contracts."""
-    try:
-        from . import data as data_stage
-    except ImportError:  # the data layer is optional (pandas/pyarrow extras)
-        return {}, []
+    from . import data as data_stage  # imports pandas only when it samples (and says so if it is missing)
+
     return data_stage.run(model, data_dir=Path(data) if data else None, progress=progress)
 
 
@@ -259,14 +257,24 @@ def run(spec_or_manifest, *, profile: str | None = None, **kwargs):
     """Compile (if given a spec) and execute with the engine. See :mod:`compiler.run`."""
     from .run import run_manifest
 
+    manifest, res = manifest_for(spec_or_manifest, profile=profile)
+    return res if manifest is None else run_manifest(manifest, **kwargs)
+
+
+def manifest_for(spec_or_manifest, *, profile: str | None = None) -> tuple[Path | None, CompileResult | None]:
+    """A ``manifest.json`` path as is, or a spec compiled and written to its build folder.
+
+    Returns ``(manifest, compile result)``; the result is None for a manifest, and the manifest is
+    None when the spec does not compile.
+    """
     p = Path(spec_or_manifest)
     if p.suffix == ".json":
-        return run_manifest(p, **kwargs)
+        return p, None
     res = compile_spec(p, profile=profile)
     if not res.ok:
-        return res
+        return None, res
     res.write()
-    return run_manifest(res.out_dir / "manifest.json", **kwargs)
+    return res.out_dir / "manifest.json", res
 
 
 def probe(spec_or_manifest, *, rows: int = 5, profile: str | None = None, **kwargs):

@@ -36,20 +36,14 @@ def probe_manifest(manifest_path, *, rows: int = 5, retrain: bool = False,
 
     Never raises for user-facing failures: they are diagnostics (R-codes; R031 for the probe itself).
     """
-    from .run import _Fail, _Timer
+    from .run import _Timer, collect
 
     say = progress or (lambda _msg: None)
     timer = _Timer()
     result = ProbeResult(ok=False, timings=timer.timings)
-    diags: list[Diagnostic] = []
-    try:
-        _probe(Path(manifest_path), rows=max(int(rows), 1), retrain=retrain, say=say, local_dir=local_dir,
-               timer=timer, result=result, diags=diags)
-    except _Fail as f:
-        diags += f.diags
-    result.diagnostics = sort_diagnostics(diags)
-    result.ok = not has_errors(result.diagnostics)
-    return result
+    return collect(result, lambda diags: _probe(Path(manifest_path), rows=max(int(rows), 1), retrain=retrain,
+                                                say=say, local_dir=local_dir, timer=timer, result=result,
+                                                diags=diags))
 
 
 def _probe(path: Path, *, rows, retrain, say, local_dir, timer, result: ProbeResult, diags) -> None:
@@ -115,18 +109,14 @@ def probe(spec_or_manifest, *, rows: int = 5, profile: str | None = None, retrai
           progress: Callable[[str], None] | None = None, local_dir: Path | None = None):
     """Compile (if given a spec) and probe. Returns a :class:`ProbeResult`, or the failed
     :class:`compiler.api.CompileResult` when the spec does not compile."""
-    p = Path(spec_or_manifest)
-    if p.suffix == ".json":
-        return probe_manifest(p, rows=rows, retrain=retrain, progress=progress, local_dir=local_dir)
-    from .api import compile_spec
+    from .api import manifest_for
 
-    res = compile_spec(p, profile=profile)
-    if not res.ok:
+    manifest, res = manifest_for(spec_or_manifest, profile=profile)
+    if manifest is None:
         return res
-    res.write()
-    out = probe_manifest(res.out_dir / "manifest.json", rows=rows, retrain=retrain, progress=progress,
-                         local_dir=local_dir)
-    out.diagnostics = sort_diagnostics(list(res.diagnostics) + out.diagnostics)
+    out = probe_manifest(manifest, rows=rows, retrain=retrain, progress=progress, local_dir=local_dir)
+    if res is not None:
+        out.diagnostics = sort_diagnostics(list(res.diagnostics) + out.diagnostics)
     return out
 
 

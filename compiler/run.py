@@ -724,11 +724,18 @@ def run_manifest(manifest_path, *, retrain: bool = False, progress: Callable[[st
     say = progress or (lambda _msg: None)
     timer = _Timer()
     result = RunResult(ok=False, timings=timer.timings)
-    diags: list[Diagnostic] = []
     started = clock()
+    return collect(result, lambda diags: _run(Path(manifest_path), retrain=retrain, say=say, clock=clock,
+                                              started=started, local_dir=local_dir, timer=timer, result=result,
+                                              diags=diags))
+
+
+def collect(result, body):
+    """Run ``body(diags)``; a :class:`_Fail` ends it with its diagnostics. Sets ``result.diagnostics``
+    (canonical order) and ``result.ok`` (no errors) and returns ``result``."""
+    diags: list[Diagnostic] = []
     try:
-        _run(Path(manifest_path), retrain=retrain, say=say, clock=clock, started=started, local_dir=local_dir,
-             timer=timer, result=result, diags=diags)
+        body(diags)
     except _Fail as f:
         diags += f.diags
     result.diagnostics = sort_diagnostics(diags)
@@ -874,20 +881,9 @@ def _train_or_reuse(m: _Manifest, engine: _Engine, frames: dict, cache_dir: Path
     except ValueError as e:
         raise _fail("R001", f"generator.json is not a valid GeneratorConfig: {e}") from e
     with timer.step("train"):
-        say("train: starting")
-        offset = engine.log_offset()
-        try:
-            with engine.capture():
-                g = engine.mostly.train(config=config, start=True, wait=False, progress_bar=False)
-        except Exception as e:
-            raise _fail("R006", f"the engine rejected the training: {type(e).__name__}: {e}") from e
-        p = engine.wait(g.training, g.id, "train", say)
-        with engine.capture():
-            g.reload()
-    if g.training_status != ProgressStatus.done:
-        msg = engine_error(engine.log_since(offset), p)
-        raise _fail("R006", f"training ended with status {g.training_status.value}: {msg}",
-                    help=f"the engine's full log: {engine.log_path}")
+        g = _engine_job(engine, "train", "R006", say, rejected="the engine rejected the training: ",
+                        start=lambda: engine.mostly.train(config=config, start=True, wait=False, progress_bar=False),
+                        job=lambda g: g.training, status=lambda g: g.training_status, what="training")
     with timer.step("export"):
         say("export: generator ZIP")
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -908,28 +904,39 @@ def _train_or_reuse(m: _Manifest, engine: _Engine, frames: dict, cache_dir: Path
 
 
 def _generate(m: _Manifest, engine: _Engine, g, *, say, timer: _Timer):
-    from mostlyai.sdk.domain import ProgressStatus, SyntheticDatasetConfig
+    from mostlyai.sdk.domain import SyntheticDatasetConfig
 
     try:
         config = SyntheticDatasetConfig.model_validate(with_seeds(m, _strip_schema(m.generate)))
     except ValueError as e:
         raise _fail("R001", f"generate.json is not a valid SyntheticDatasetConfig: {e}") from e
     with timer.step("generate"):
-        say("generate: starting")
-        offset = engine.log_offset()
-        try:
-            with engine.capture():
-                sd = engine.mostly.generate(g, config=config, start=True, wait=False, progress_bar=False)
-        except Exception as e:
-            raise _fail("R007", f"{type(e).__name__}: {e}") from e
-        p = engine.wait(sd.generation, sd.id, "generate", say)
+        return _engine_job(engine, "generate", "R007", say, rejected="",
+                           start=lambda: engine.mostly.generate(g, config=config, start=True, wait=False,
+                                                                progress_bar=False),
+                           job=lambda sd: sd.generation, status=lambda sd: sd.generation_status, what="generation")
+
+
+def _engine_job(engine: _Engine, label: str, code: str, say, *, start, job, status, what: str, rejected: str):
+    """Start an engine job, follow its progress, and turn any end but DONE into ``code`` with the engine's
+    own error (the SDK does not raise for failed jobs)."""
+    from mostlyai.sdk.domain import ProgressStatus
+
+    say(f"{label}: starting")
+    offset = engine.log_offset()
+    try:
         with engine.capture():
-            sd.reload()
-    if sd.generation_status != ProgressStatus.done:
+            obj = start()
+    except Exception as e:
+        raise _fail(code, f"{rejected}{type(e).__name__}: {e}") from e
+    p = engine.wait(job(obj), obj.id, label, say)
+    with engine.capture():
+        obj.reload()
+    if status(obj) != ProgressStatus.done:
         msg = engine_error(engine.log_since(offset), p)
-        raise _fail("R007", f"generation ended with status {sd.generation_status.value}: {msg}",
+        raise _fail(code, f"{what} ended with status {status(obj).value}: {msg}",
                     help=f"the engine's full log: {engine.log_path}")
-    return sd
+    return obj
 
 
 def load_seeds(m: _Manifest, *, rows: int | None = None) -> dict:
