@@ -85,6 +85,14 @@ def run(model: Model, *, data_dir: Path | None = None,
     live = any(k == "spark" for k, *_ in plan.values())  # no file stamps to key a cache on: always sample
     cached = None if live else _read_cache(cache_file)
     if cached is None:
+        import importlib.util
+
+        missing = [m for m in ("pandas", "pyarrow") if importlib.util.find_spec(m) is None]
+        if missing:  # a compile-only install: say so instead of failing inside a reader
+            return {}, diags + [make("D001", f"cannot read the bound sources: {' and '.join(missing)} not installed; "
+                                             "compiled without data", severity=Severity.WARNING,
+                                     span=doc.locate(("sources",), key=True), path=("sources",),
+                                     help="pip install 'synthspec[data]' (or [local]) to sample data at compile time")]
         result = _compute(model, plan, progress)
         if not live:
             _write_cache(cache_file, result)
