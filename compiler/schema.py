@@ -191,7 +191,7 @@ def _convert(doc: Document, data: Any, err: dict, *, base: tuple = ()) -> Diagno
         options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]
         guess = did_you_mean(str(inp), options) if isinstance(inp, str) else None
         help_ = f"did you mean `{guess}`?" if guess else f"allowed: {', '.join(options)}"
-        if field == "encoding" or "columns" in path[-3:-1]:
+        if field == "encoding" or (len(path) >= 2 and path[-2] == "columns"):  # `{encoding: x}` or `col: x`
             help_ = (f"did you mean `{guess}`? " if guess else "") + "see `synthspec explain S005` for the encodings"
         return make("S005", f"{where}: {inp!r} is not allowed", span=span, path=full_path, help=help_)
     if etype == "string_pattern_mismatch" and field == "name" and len(path) == 1:
@@ -232,24 +232,32 @@ def validate_data(doc: Document, data: Any, *, base: tuple = ()) -> tuple[Spec |
 
 
 def _merge_union_errors(diags: list[Diagnostic]) -> list[Diagnostic]:
-    """A value that fits no branch of a union gives one error per branch; report it once."""
+    """A value that fits no branch of a union gives one error per branch (a type error per type
+    branch, a value error per literal branch); report it once, where the first one stood."""
     from dataclasses import replace
 
-    out: list[Diagnostic] = []
-    by_path: dict = {}
+    groups: dict = {}
     for d in diags:
-        key = (d.code, d.path)
-        if d.code == "S003" and key in by_path:
-            prev = by_path[key]
-            want_prev = prev.message.split(": expected ", 1)[1].rsplit(", got ", 1)[0]
-            want_new = d.message.split(": expected ", 1)[1].rsplit(", got ", 1)[0]
-            got = d.message.rsplit(", got ", 1)[1]
-            merged = replace(prev, message=prev.message.split(": expected ")[0] + f": expected {want_prev} or {want_new}, got {got}")
-            out[out.index(prev)] = merged
-            by_path[key] = merged
+        if d.code in ("S003", "S005"):
+            groups.setdefault(d.path, []).append(d)
+    out: list[Diagnostic] = []
+    for d in diags:
+        group = groups.get(d.path) if d.code in ("S003", "S005") else None
+        if group is None or len(group) == 1:
+            out.append(d)
             continue
-        by_path[key] = d
-        out.append(d)
+        if d is not group[0]:
+            continue
+        wants = [g.message.split(": expected ", 1)[1].rsplit(", got ", 1)[0] for g in group if g.code == "S003"]
+        values = [g for g in group if g.code == "S005"]
+        if values:  # e.g. `fake: yes` against `true | false | email | ...`
+            v = values[0]
+            out.append(replace(v, message=f"{v.message}; expected {' or '.join(wants)} or an allowed value"
+                               if wants else v.message))
+        else:
+            got = group[0].message.rsplit(", got ", 1)[1]
+            head = group[0].message.split(": expected ")[0]
+            out.append(replace(group[0], message=f"{head}: expected {' or '.join(wants)}, got {got}"))
     return out
 
 

@@ -79,3 +79,11 @@ def test_every_error_reported_at_once():
 def test_column_shorthand_and_sdk_names():
     spec, diags = check(BASE + "    columns:\n      a: categorical\n      b: TABULAR_NUMERIC_DIGIT\n      c: {encoding: LANGUAGE_TEXT}\n")
     assert diags == [] and spec.tables["t"].columns["a"] == "categorical"
+
+
+def test_a_value_fitting_no_union_branch_is_one_error_with_the_allowed_values():
+    _, diags = check(BASE + "    columns:\n      c: {pii: email, fake: yes}\n")
+    assert len(diags) == 1 and diags[0].code == "S005"
+    assert "true or false" in diags[0].message and diags[0].help.startswith("allowed: name")
+    _, diags = check(BASE + "    columns:\n      c: {pii: ssn}\n")
+    assert "encodings" not in diags[0].help and "national_id" in diags[0].help
