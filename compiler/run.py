@@ -117,6 +117,16 @@ def _strip_schema(d: dict) -> dict:
     return {k: v for k, v in d.items() if k != "$schema"}
 
 
+def _json_fail(path: Path, e: Exception, **kw) -> _Fail:
+    """R001 for an unreadable or malformed JSON file, located at the parser's line and column."""
+    from .diagnostics import Span
+
+    if isinstance(e, json.JSONDecodeError):
+        return _fail("R001", f"{path} is not valid JSON: {e.msg}", span=Span(file=str(path), line=e.lineno,
+                                                                          column=e.colno), **kw)
+    return _fail("R001", f"cannot read {path}: {getattr(e, 'strerror', None) or e}", span=Span(file=str(path)), **kw)
+
+
 def load_manifest(path: Path) -> _Manifest:
     """Read and shape-check a manifest and its two artifacts (R001)."""
     from .run_io import resolve
@@ -126,7 +136,7 @@ def load_manifest(path: Path) -> _Manifest:
         raw = path.read_bytes()
         data = json.loads(raw)
     except (OSError, ValueError) as e:
-        raise _fail("R001", f"{path}: {e}") from e
+        raise _json_fail(path, e) from e
     if not isinstance(data, dict):
         raise _fail("R001", f"{path}: the manifest is not a JSON object")
     if data.get("manifest_version") != 1:
@@ -145,7 +155,7 @@ def load_manifest(path: Path) -> _Manifest:
         try:
             arts[key] = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            raise _fail("R001", f"{p}: {e}", help="compile again so that all three artifacts are written together") from e
+            raise _json_fail(p, e, help="compile again so that all three artifacts are written together") from e
     engine = data.get("engine") or {"kind": "local"}
     if engine.get("kind", "local") not in ("local", "platform"):
         raise _fail("R021", f"engine kind {engine.get('kind')!r} is not supported (local, platform)")
